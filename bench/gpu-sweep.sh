@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One GPU-machine call that does the whole sweep: GPU tests, compute-sanitizer, our benchmark, the
+# peers and the ceilings, the chart, and a comparison table printed last. Run on the device machine:
+#   source .gpu/setup.sh && bash bench/gpu-sweep.sh            (writes logs and JSON under $OUT)
+# Steps can be chosen: SWEEP="tests memcheck bench peers" (default all).
+set -uo pipefail
+OUT=${OUT:-bench/results/tmp}
+mkdir -p "$OUT"
+SWEEP=${SWEEP:-"tests memcheck racecheck bench peers"}
+SHAPES=${SHAPES:-1x32x4096x64,1x32x16384x64,1x32x65536x64,1x32x4096x128,1x32x16384x128,1x32x65536x128}
+NS=${NS:-4096,16384,65536}
+export PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv | tee "$OUT/gpu.txt"
+has() { [[ " $SWEEP " == *" $1 "* ]]; }
+if has tests; then
+  echo "== bun test (GPU tests included)"
+  bun test --timeout 900000 2>&1 | tee "$OUT/test.log" | grep -E "^\s*(D=|dense GPU|GPU tests)|pass$|fail$|skip$|^Ran|error|✗" | tail -60
+fi
+if has memcheck; then
+  echo "== compute-sanitizer memcheck on the GPU tests"
+  SPARSED_SANITIZER=1 compute-sanitizer --tool memcheck --print-limit 20 bun test --timeout 900000 test/*.gpu.test.ts >"$OUT/memcheck.log" 2>&1
+  grep -E "ERROR SUMMARY|pass$|fail$" "$OUT/memcheck.log" | tail -5
+fi
+if has racecheck; then
+  echo "== compute-sanitizer racecheck on the GPU tests"
+  SPARSED_SANITIZER=1 compute-sanitizer --tool racecheck --print-limit 20 bun test --timeout 900000 test/*.gpu.test.ts >"$OUT/racecheck.log" 2>&1
+  grep -E "RACECHECK SUMMARY|ERROR SUMMARY|pass$|fail$" "$OUT/racecheck.log" | tail -5
+fi
+if has bench; then
+  echo "== our dense kernels"
+  bun bench/dense.ts --n "$NS" --all-variants --out "$OUT/sparsed.json" 2>&1 | grep -v "^│\|^┌\|^└\|^├" | tee "$OUT/bench.log" | tail -30
+fi
+if has peers; then
+  echo "== peers: SDPA FlashAttention-2 and cuDNN, ceilings"
+  python3 bench/peers.py --shapes "$SHAPES" --ceilings --out "$OUT/peers.json" 2>&1 | tee "$OUT/peers.log" | tail -20
+fi
+if [[ -f "$OUT/sparsed.json" && -f "$OUT/peers.json" ]]; then
+  bun bench/chart.ts --out "$OUT/dense.svg" "$OUT/sparsed.json" "$OUT/peers.json" >/dev/null
+  bun bench/compare.ts "$OUT/sparsed.json" "$OUT/peers.json" | tee "$OUT/compare.md"
+fi

@@ -1,0 +1,48 @@
+// GPU timing for benchmarks: CUDA events around each launch (recorded through the library), driven
+// by tinybench, which takes the event time as each sample (overriddenDuration) and does the
+// warm-up and statistics. See shared/DESIGN.md section 4.
+import { Bench } from "tinybench";
+import { native } from "../src/native";
+
+export interface Timing {
+  name: string;
+  msMedian: number;
+  msMin: number;
+  msMax: number;
+  samples: number;
+}
+
+/** Time `launch` (device work only) with events; median of at least `iterations` samples. */
+export async function timeGpu(name: string, launch: () => void, opts: { iterations?: number; warmup?: number } = {}): Promise<Timing> {
+  const lib = native();
+  const ev = new BigUint64Array(2);
+  lib.call("sparsed_event_create", ev.subarray(0, 1));
+  lib.call("sparsed_event_create", ev.subarray(1, 2));
+  const ms = new Float32Array(1);
+  try {
+    const bench = new Bench({ name, iterations: opts.iterations ?? 30, time: 0, warmupIterations: opts.warmup ?? 5, warmupTime: 0, throws: true });
+    bench.add(name, () => {
+      lib.call("sparsed_event_record", ev[0]!, 0n);
+      launch();
+      lib.call("sparsed_event_record", ev[1]!, 0n);
+      lib.call("sparsed_event_elapsed_ms", ms, ev[0]!, ev[1]!);
+      return { overriddenDuration: ms[0]! };
+    });
+    await bench.run();
+    const r = bench.tasks[0]!.result;
+    if (r.state !== "completed") throw new Error(`${name}: benchmark ${r.state}${"error" in r ? `: ${r.error}` : ""}`);
+    return { name, msMedian: r.latency.p50, msMin: r.latency.min, msMax: r.latency.max, samples: r.latency.samplesCount };
+  } finally {
+    lib.call("sparsed_event_destroy", ev[0]!);
+    lib.call("sparsed_event_destroy", ev[1]!);
+  }
+}
+
+/** FLOPs of a non-causal attention forward (DESIGN section 4). */
+export function attentionFlops(batch: number, hq: number, nq: number, nk: number, headDim: number): number {
+  return 4 * batch * hq * nq * nk * headDim;
+}
+
+export function tflops(flops: number, ms: number): number {
+  return flops / (ms * 1e-3) / 1e12;
+}

@@ -1,0 +1,120 @@
+// The variant space: which kernels codegen can render, how each is named, and what is rejected.
+// A variant id spells every field in a fixed order and doubles as the build-cache and dispatch key.
+
+export const OPS = ["dense_fwd"] as const;
+export const HEAD_DIMS = [64, 128] as const;
+export const DTYPES = ["bf16", "fp16"] as const;
+export const BLOCK_MS = [64, 128] as const;
+export const BLOCK_NS = [32, 64, 128] as const;
+/** The instruction family a kernel is written for; sm80 = mma.sync/ldmatrix/cp.async (runs on sm_80+). */
+export const ARCHS = ["sm80"] as const;
+/** nvcc targets the library can be built for; every variant is compiled for each. */
+export const GENCODES = ["sm90a", "sm80"] as const;
+
+export type Op = (typeof OPS)[number];
+export type HeadDim = (typeof HEAD_DIMS)[number];
+export type Dtype = (typeof DTYPES)[number];
+export type Arch = (typeof ARCHS)[number];
+export type Gencode = (typeof GENCODES)[number];
+
+export interface VariantConfig {
+  op: Op;
+  headDim: HeadDim;
+  blockM: number; // query rows per CTA; one warp per 16 rows
+  blockN: number; // keys per pipeline step
+  dtype: Dtype;
+  arch: Arch;
+}
+
+/** Tile sizes used when none are given: the measured-best per head dim (bench/NOTES.md). */
+export const DEFAULT_TILES: Record<HeadDim, { blockM: number; blockN: number }> = {
+  64: { blockM: 128, blockN: 128 },
+  128: { blockM: 128, blockN: 64 },
+};
+
+/** Shared memory the largest Hopper/Ampere CTA may opt into (sm_80: 163 KB, sm_90: 227 KB). */
+export const MAX_SMEM_BYTES = 163 * 1024;
+
+export function warpsOf(cfg: VariantConfig): number {
+  return cfg.blockM / 16;
+}
+
+export function smemBytes(cfg: VariantConfig): number {
+  return (cfg.blockM + 2 * cfg.blockN) * cfg.headDim * 2;
+}
+
+export function variantId(cfg: VariantConfig): string {
+  return `${cfg.op}_hd${cfg.headDim}_bm${cfg.blockM}_bn${cfg.blockN}_${cfg.dtype}_${cfg.arch}`;
+}
+
+export function symbolOf(cfg: VariantConfig): string {
+  return `sparsed_${variantId(cfg)}`;
+}
+
+const ID_PATTERN = /^(dense_fwd)_hd(\d+)_bm(\d+)_bn(\d+)_(bf16|fp16)_(sm\d+a?)$/;
+
+/** Inverse of variantId; throws on an id that does not name a valid variant. */
+export function parseVariantId(id: string): VariantConfig {
+  const m = ID_PATTERN.exec(id);
+  if (!m) throw new Error(`not a variant id: "${id}" (expected e.g. dense_fwd_hd128_bm128_bn64_bf16_sm80)`);
+  const cfg = {
+    op: m[1] as Op,
+    headDim: Number(m[2]) as HeadDim,
+    blockM: Number(m[3]),
+    blockN: Number(m[4]),
+    dtype: m[5] as Dtype,
+    arch: m[6] as Arch,
+  };
+  const problems = validateVariant(cfg);
+  if (problems.length) throw new Error(`invalid variant "${id}": ${problems.join("; ")}`);
+  return cfg;
+}
+
+function oneOf<T>(what: string, value: T, allowed: readonly T[]): string[] {
+  return allowed.includes(value) ? [] : [`${what} ${String(value)} is not supported (supported: ${allowed.join(", ")})`];
+}
+
+/** Every reason the config cannot be built; empty when it can. */
+export function validateVariant(cfg: VariantConfig): string[] {
+  const problems = [
+    ...oneOf("op", cfg.op, OPS),
+    ...oneOf("head dim", cfg.headDim, HEAD_DIMS),
+    ...oneOf("dtype", cfg.dtype, DTYPES),
+    ...oneOf("blockM", cfg.blockM, BLOCK_MS),
+    ...oneOf("blockN", cfg.blockN, BLOCK_NS),
+    ...oneOf("arch", cfg.arch, ARCHS),
+  ];
+  if (problems.length === 0 && smemBytes(cfg) > MAX_SMEM_BYTES)
+    problems.push(`needs ${smemBytes(cfg)} bytes of shared memory, over the ${MAX_SMEM_BYTES} that sm_80 allows`);
+  return problems;
+}
+
+export interface VariantSelection {
+  ops?: Op[];
+  headDims?: number[];
+  dtypes?: string[];
+  blockMs?: number[];
+  blockNs?: number[];
+  archs?: string[];
+}
+
+/** The cross product of a selection, with default tiles per head dim; throws listing every problem. */
+export function expandVariants(sel: VariantSelection = {}): VariantConfig[] {
+  const out: VariantConfig[] = [];
+  const problems = new Set<string>();
+  for (const op of sel.ops ?? OPS)
+    for (const headDim of sel.headDims ?? HEAD_DIMS)
+      for (const dtype of sel.dtypes ?? DTYPES)
+        for (const arch of sel.archs ?? ARCHS) {
+          const tiles = DEFAULT_TILES[headDim as HeadDim] ?? { blockM: 0, blockN: 0 };
+          for (const blockM of sel.blockMs ?? [tiles.blockM])
+            for (const blockN of sel.blockNs ?? [tiles.blockN]) {
+              const cfg = { op, headDim, dtype, arch, blockM, blockN } as VariantConfig;
+              const p = validateVariant(cfg);
+              if (p.length) p.forEach((x) => problems.add(`${variantId(cfg)}: ${x}`));
+              else out.push(cfg);
+            }
+        }
+  if (problems.size) throw new Error([...problems].join("\n"));
+  return out;
+}

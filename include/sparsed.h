@@ -1,0 +1,83 @@
+/*
+ * sparsed.h: the C ABI of libsparsed.so (see shared/DESIGN.md, "The C ABI").
+ *
+ * Rules that hold for every exported function:
+ *  - extern "C", returns an int status: SPARSED_OK (0) or one of the codes below;
+ *    after a failure, sparsed_last_error() returns a message for the calling thread.
+ *  - Kernels take a pointer to a plain parameter struct (never a struct by value) and a stream
+ *    (0 = the default stream), both as 64-bit integers.
+ *  - Device pointers cross as uint64_t.
+ * Kernel symbols are generated: one per variant, named sparsed_<variant id>; generated/manifest.json
+ * lists them with their head dim, dtype, tile sizes and arch.
+ */
+#ifndef SPARSED_H
+#define SPARSED_H
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum sparsed_status {
+  SPARSED_OK = 0,
+  SPARSED_ERR_INVALID = 1, /* bad argument: shape, stride, alignment, null pointer */
+  SPARSED_ERR_CUDA = 2,    /* a CUDA runtime call failed; the message carries CUDA's */
+  SPARSED_ERR_NO_DEVICE = 3 /* no usable GPU or driver */
+};
+
+enum sparsed_dtype { SPARSED_BF16 = 0, SPARSED_FP16 = 1 };
+
+/* Dense bidirectional attention forward.
+ * Q [B, Nq, Hq, D], K/V [B, Nk, Hkv, D], O [B, Nq, Hq, D] in the same 16-bit dtype, the last
+ * dimension contiguous; strides are in elements, ordered (batch, sequence, head).
+ * LSE [B, Hq, Nq] fp32 contiguous: natural log of each row's softmax denominator, scale included;
+ * lse = 0 skips it. Pointers must be 16-byte aligned and strides multiples of 8 elements. */
+typedef struct sparsed_dense_params {
+  uint64_t q, k, v, o, lse;
+  int64_t q_stride[3];
+  int64_t k_stride[3];
+  int64_t v_stride[3];
+  int64_t o_stride[3];
+  int32_t batch, nq, nk, hq, hkv, head_dim;
+  float scale; /* softmax scale, usually 1/sqrt(D) */
+  int32_t dtype; /* enum sparsed_dtype; checked against the variant */
+} sparsed_dense_params;
+
+typedef struct sparsed_device_info {
+  char name[256];
+  int32_t cc_major, cc_minor;
+  int32_t sm_count;
+  int32_t l2_bytes;
+  int64_t global_mem_bytes;
+  int32_t max_smem_per_block_optin;
+  int32_t driver_version, runtime_version;
+} sparsed_device_info;
+
+const char* sparsed_last_error(void);
+int sparsed_abi_version(void);
+
+int sparsed_device_count(int32_t* count);
+int sparsed_device_get(sparsed_device_info* info);
+
+int sparsed_malloc(uint64_t* ptr, uint64_t bytes);
+int sparsed_free(uint64_t ptr);
+int sparsed_memcpy_htod(uint64_t dst, const void* src, uint64_t bytes);
+int sparsed_memcpy_dtoh(void* dst, uint64_t src, uint64_t bytes);
+int sparsed_memcpy_dtod(uint64_t dst, uint64_t src, uint64_t bytes, uint64_t stream);
+int sparsed_memset(uint64_t dst, int32_t byte, uint64_t bytes, uint64_t stream);
+/* Fill n 16-bit values (dtype) with uniform random numbers in [lo, hi), deterministic per seed. */
+int sparsed_fill_uniform(uint64_t dst, uint64_t n, int32_t dtype, uint64_t seed, float lo, float hi, uint64_t stream);
+int sparsed_synchronize(void);
+
+/* CUDA events, for timing launches from any FFI. */
+int sparsed_event_create(uint64_t* event);
+int sparsed_event_destroy(uint64_t event);
+int sparsed_event_record(uint64_t event, uint64_t stream);
+int sparsed_event_elapsed_ms(float* ms, uint64_t start, uint64_t end);
+
+#define SPARSED_ABI_VERSION 1
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,146 @@
+// dense(): validated, dispatched dense attention forward (semantics: shared/DESIGN.md section 1).
+// Everything a caller can get wrong is checked here, before any native call, with a message that
+// says how to fix it; the C side checks again for callers from other FFIs.
+import type { ManifestEntry } from "../codegen/build";
+import { DEFAULT_TILES, HEAD_DIMS, type HeadDim } from "../codegen/variants";
+import { DTYPE_CODE, type Dtype } from "./dtype";
+import { SparsedError, invalid } from "./errors";
+import { native } from "./native";
+import { DeviceTensor } from "./tensor";
+
+export interface DenseOptions {
+  /** Softmax scale; default 1/sqrt(D). */
+  scale?: number;
+  /** Output [B, Nq, Hq, D] in the input dtype; allocated when omitted. */
+  out?: DeviceTensor;
+  /** LSE [B, Hq, Nq] fp32 contiguous; allocated when omitted, skipped when null. */
+  lse?: DeviceTensor | null;
+  /** CUDA stream handle (0 = default stream). */
+  stream?: bigint;
+  /** Force a specific built variant id instead of the default for the shape. */
+  variant?: string;
+}
+
+export interface DenseResult {
+  out: DeviceTensor;
+  lse: DeviceTensor | null;
+  variant: string;
+}
+
+export interface AttentionShape {
+  batch: number;
+  nq: number;
+  nk: number;
+  hq: number;
+  hkv: number;
+  headDim: number;
+  dtype: Dtype;
+}
+
+const PARAMS_BYTES = 168; // sizeof(sparsed_dense_params)
+
+function check4d(t: DeviceTensor, name: string): void {
+  if (!(t instanceof DeviceTensor)) throw invalid(`${name} must be a DeviceTensor`);
+  if (t.buffer.freed) throw new SparsedError("FREED", `${name} was freed`);
+  if (t.shape.length !== 4) throw invalid(`${name} must be 4-d [B, N, H, D]; got shape [${t.shape.join(", ")}]`);
+  if (t.dtype !== "bf16" && t.dtype !== "fp16") throw invalid(`${name} must be bf16 or fp16; got ${t.dtype}`);
+  if (t.strides[3] !== 1) throw invalid(`${name}: the last dimension must be contiguous (stride 1); got stride ${t.strides[3]}`);
+  for (let i = 0; i < 3; i++)
+    if (t.strides[i]! % 8 !== 0)
+      throw invalid(`${name}: stride ${i} is ${t.strides[i]} elements; strides must be multiples of 8 elements (16 bytes) for the kernels' vector loads`);
+  if (t.ptr % 16n !== 0n) throw invalid(`${name}: device pointer 0x${t.ptr.toString(16)} is not 16-byte aligned`);
+}
+
+/** Validate Q, K, V against each other and return the problem's shape. */
+export function attentionShape(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor): AttentionShape {
+  check4d(q, "q");
+  check4d(k, "k");
+  check4d(v, "v");
+  const [batch, nq, hq, headDim] = q.shape as [number, number, number, number];
+  const [bk, nk, hkv, dk] = k.shape as [number, number, number, number];
+  if (k.dtype !== q.dtype || v.dtype !== q.dtype) throw invalid(`q, k, v must share one dtype; got ${q.dtype}, ${k.dtype}, ${v.dtype}`);
+  if (v.shape.some((d, i) => d !== k.shape[i])) throw invalid(`v shape [${v.shape.join(", ")}] must equal k shape [${k.shape.join(", ")}]`);
+  if (bk !== batch) throw invalid(`batch mismatch: q has ${batch}, k/v have ${bk}`);
+  if (dk !== headDim) throw invalid(`head dim mismatch: q has ${headDim}, k/v have ${dk}`);
+  if (batch < 1 || nq < 1 || nk < 1 || hq < 1 || hkv < 1 || headDim < 1)
+    throw invalid(`every dimension must be >= 1: q [${q.shape.join(", ")}], k [${k.shape.join(", ")}] (N = 0 has nothing to attend to)`);
+  if (hq % hkv !== 0) throw invalid(`Hq (${hq}) must be a multiple of Hkv (${hkv}) for grouped-query attention`);
+  if (!(HEAD_DIMS as readonly number[]).includes(headDim))
+    throw invalid(`head dim ${headDim} is not supported by the templates (supported: ${HEAD_DIMS.join(", ")})`);
+  return { batch, nq, nk, hq, hkv, headDim, dtype: q.dtype as Dtype };
+}
+
+/** The built variant for a shape: the requested id, else the default tiles, else any that fits. */
+export function pickDenseVariant(shape: AttentionShape, requested?: string): ManifestEntry {
+  const built = native().manifest.variants.filter((e) => e.op === "dense_fwd");
+  if (requested) {
+    const e = built.find((x) => x.id === requested);
+    if (!e) throw new SparsedError("NOT_BUILT", `variant ${requested} is not built (built: ${built.map((x) => x.id).join(", ") || "none"})`);
+    if (e.headDim !== shape.headDim || e.dtype !== shape.dtype)
+      throw invalid(`variant ${requested} is for head dim ${e.headDim} ${e.dtype}; the inputs are head dim ${shape.headDim} ${shape.dtype}`);
+    return e;
+  }
+  const fits = built.filter((e) => e.headDim === shape.headDim && e.dtype === shape.dtype);
+  if (fits.length === 0)
+    throw new SparsedError(
+      "NOT_BUILT",
+      `no dense kernel for head dim ${shape.headDim} ${shape.dtype} is built (built: ${built.map((x) => x.id).join(", ") || "none"}): ` +
+        `run \`bun run generate --head-dim ${shape.headDim} --dtype ${shape.dtype}\` (or plain \`bun run generate\` for every supported variant)`,
+    );
+  const tiles = DEFAULT_TILES[shape.headDim as HeadDim];
+  return fits.find((e) => e.blockM === tiles.blockM && e.blockN === tiles.blockN) ?? fits[0]!;
+}
+
+function writeStrides(view: DataView, at: number, t: DeviceTensor): number {
+  for (let i = 0; i < 3; i++) view.setBigInt64(at + 8 * i, BigInt(t.strides[i]!), true);
+  return at + 24;
+}
+
+/** The sparsed_dense_params struct, byte for byte (include/sparsed.h). */
+export function denseParams(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, out: DeviceTensor, lse: DeviceTensor | null, s: AttentionShape, scale: number): Uint8Array {
+  const bytes = new Uint8Array(PARAMS_BYTES);
+  const view = new DataView(bytes.buffer);
+  [q.ptr, k.ptr, v.ptr, out.ptr, lse ? lse.ptr : 0n].forEach((p, i) => view.setBigUint64(8 * i, p, true));
+  let at = 40;
+  for (const t of [q, k, v, out]) at = writeStrides(view, at, t);
+  [s.batch, s.nq, s.nk, s.hq, s.hkv, s.headDim].forEach((x, i) => view.setInt32(at + 4 * i, x, true));
+  view.setFloat32(at + 24, scale, true);
+  view.setInt32(at + 28, DTYPE_CODE[s.dtype], true);
+  return bytes;
+}
+
+export function defaultScale(headDim: number): number {
+  return 1 / Math.sqrt(headDim);
+}
+
+export function dense(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, opts: DenseOptions = {}): DenseResult {
+  const s = attentionShape(q, k, v);
+  const scale = opts.scale ?? defaultScale(s.headDim);
+  if (!(scale > 0) || !Number.isFinite(scale)) throw invalid(`scale must be a positive finite number; got ${scale}`);
+  if (opts.out) {
+    check4d(opts.out, "out");
+    const want = [s.batch, s.nq, s.hq, s.headDim];
+    if (opts.out.shape.some((d, i) => d !== want[i]) || opts.out.dtype !== s.dtype)
+      throw invalid(`out must be [${want.join(", ")}] ${s.dtype}; got [${opts.out.shape.join(", ")}] ${opts.out.dtype}`);
+  }
+  if (opts.lse) {
+    const want = [s.batch, s.hq, s.nq];
+    if (opts.lse.buffer.freed) throw new SparsedError("FREED", "lse was freed");
+    if (opts.lse.dtype !== "f32" || opts.lse.shape.length !== 3 || opts.lse.shape.some((d, i) => d !== want[i]) || !opts.lse.isContiguous)
+      throw invalid(`lse must be a contiguous f32 tensor [${want.join(", ")}]; got [${opts.lse.shape.join(", ")}] ${opts.lse.dtype}`);
+    if (opts.lse.ptr % 4n !== 0n) throw invalid("lse pointer is not 4-byte aligned");
+  }
+  const entry = pickDenseVariant(s, opts.variant);
+  const out = opts.out ?? DeviceTensor.empty([s.batch, s.nq, s.hq, s.headDim], s.dtype);
+  let lse: DeviceTensor | null = null;
+  try {
+    lse = opts.lse === null ? null : (opts.lse ?? DeviceTensor.empty([s.batch, s.hq, s.nq], "f32"));
+    native().launch(entry, denseParams(q, k, v, out, lse, s, scale), opts.stream ?? 0n);
+  } catch (e) {
+    if (!opts.out) out.free();
+    if (lse && !opts.lse) lse.free();
+    throw e;
+  }
+  return { out, lse, variant: entry.id };
+}
+

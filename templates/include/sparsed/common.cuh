@@ -1,0 +1,97 @@
+// Shared device code for the pre-Hopper tensor-core path (mma.sync m16n8k16, ldmatrix, cp.async).
+// Runs on sm_80 and later; Hopper-only kernels get their own headers.
+#pragma once
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <stdint.h>
+
+namespace sparsed {
+
+// The two 16-bit element types and how a pair of floats packs into one 32-bit register of them.
+struct bf16_t {
+  using elem = __nv_bfloat16;
+  static constexpr int code = 0;  // SPARSED_BF16
+  __device__ static inline uint32_t pack(float a, float b) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(a, b);
+    return *reinterpret_cast<uint32_t*>(&v);
+  }
+  __device__ static inline void mma(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  }
+};
+
+struct fp16_t {
+  using elem = __half;
+  static constexpr int code = 1;  // SPARSED_FP16
+  __device__ static inline uint32_t pack(float a, float b) {
+    __half2 v = __floats2half2_rn(a, b);
+    return *reinterpret_cast<uint32_t*>(&v);
+  }
+  __device__ static inline void mma(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  }
+};
+
+__device__ inline uint32_t smem_addr(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+__device__ inline void ldmatrix_x4(uint32_t r[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
+__device__ inline void ldmatrix_x4_trans(uint32_t r[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
+// 16-byte global->shared copy; src_bytes = 0 writes zeros (used for rows past the end).
+__device__ inline void cp_async_16(uint32_t dst, const void* src, int src_bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(src_bytes));
+}
+__device__ inline void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ inline void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
+// A [rows][D] tile of 16-bit elements in shared memory, stored in 16-byte chunks whose index is
+// XOR-swizzled with the row, so that the 8 rows one ldmatrix phase reads hit 8 distinct bank groups.
+template <int D>
+struct SwizzledTile {
+  static constexpr int kChunks = D / 8;  // 16-byte chunks per row
+  __device__ static inline int offset(int row, int chunk) {  // in elements
+    return row * D + ((chunk ^ (row & 7)) << 3);
+  }
+};
+
+// Copy rows [row0, row0 + ROWS) of a row-strided global matrix into a swizzled shared tile;
+// rows at or past `limit` are zero-filled so that masked keys never contribute NaN through V.
+template <int ROWS, int D, int THREADS, typename Elem>
+__device__ inline void load_tile_async(Elem* smem, const Elem* gbase, int64_t row_stride, int row0, int limit,
+                                       int tid) {
+  constexpr int kChunks = D / 8;
+  constexpr int kTotal = ROWS * kChunks;
+  static_assert(kTotal % THREADS == 0, "tile chunks must divide among the threads");
+#pragma unroll
+  for (int i = 0; i < kTotal / THREADS; ++i) {
+    const int idx = tid + i * THREADS;
+    const int r = idx / kChunks, c = idx % kChunks;
+    const bool valid = row0 + r < limit;
+    const Elem* src = valid ? gbase + (int64_t)(row0 + r) * row_stride + c * 8 : gbase;
+    cp_async_16(smem_addr(smem + SwizzledTile<D>::offset(r, c)), src, valid ? 16 : 0);
+  }
+}
+
+}  // namespace sparsed

@@ -1,0 +1,76 @@
+// GPU: the dense kernels against the float64 CPU reference (shared/DESIGN.md section 3).
+// Skipped, with the reason printed, where no GPU is usable.
+import { describe, expect, test } from "bun:test";
+import { dense } from "../src/dense";
+import { DeviceTensor } from "../src/tensor";
+import type { Dtype } from "../src/dtype";
+import { compareWithReference, expectAllWritten, freeProblem, gpuReason, makeProblem } from "./support/attention";
+
+interface Case {
+  name: string;
+  batch: number;
+  nq: number;
+  nk: number;
+  hq: number;
+  hkv: number;
+  strided: boolean;
+  rows: number; // sampled rows per (batch, head)
+}
+
+const CASES: Case[] = [
+  { name: "N=1", batch: 1, nq: 1, nk: 1, hq: 4, hkv: 4, strided: false, rows: 1 },
+  { name: "N=77 GQA 28/4 batch 2", batch: 2, nq: 77, nk: 77, hq: 28, hkv: 4, strided: false, rows: 12 },
+  { name: "Nq=1000 Nk=77 strided 32/32", batch: 1, nq: 1000, nk: 77, hq: 32, hkv: 32, strided: true, rows: 12 },
+  { name: "Nq=77 Nk=4097 strided GQA 8/2", batch: 1, nq: 77, nk: 4097, hq: 8, hkv: 2, strided: true, rows: 16 },
+  { name: "N=1000 32/32", batch: 1, nq: 1000, nk: 1000, hq: 32, hkv: 32, strided: false, rows: 12 },
+  { name: "N=4097 GQA 28/4 batch 2", batch: 2, nq: 4097, nk: 4097, hq: 28, hkv: 4, strided: false, rows: 6 },
+];
+
+const CONFIGS: [number, Dtype][] = [
+  [64, "bf16"],
+  [64, "fp16"],
+  [128, "bf16"],
+  [128, "fp16"],
+];
+
+describe.skipIf(gpuReason !== undefined)("dense forward on the GPU vs the CPU reference", () => {
+  let seed = Number(process.env.SPARSED_TEST_SEED ?? Date.now() % 100000);
+  console.log(`dense GPU tests: seed ${seed} (set SPARSED_TEST_SEED to repeat)`);
+  for (const [D, dtype] of CONFIGS)
+    for (const c of CASES)
+      test(`D=${D} ${dtype} ${c.name}`, () => {
+        const s = ++seed;
+        const p = makeProblem({ batch: c.batch, nq: c.nq, nk: c.nk, hq: c.hq, hkv: c.hkv, headDim: D }, dtype, s, c.strided);
+        // The output is a strided view into a padded, NaN-poisoned buffer: every element of the view
+        // must be written and nothing outside it touched.
+        const outBase = DeviceTensor.empty([c.batch, c.nq, c.hq + 1, D], dtype);
+        const out = c.strided ? outBase.view([c.batch, c.nq, c.hq, D], [c.nq * (c.hq + 1) * D, (c.hq + 1) * D, D, 1]) : DeviceTensor.empty([c.batch, c.nq, c.hq, D], dtype);
+        const lse = DeviceTensor.empty([c.batch, c.hq, c.nq], "f32");
+        try {
+          outBase.buffer.fill(0xff);
+          out.buffer.fill(0xff);
+          lse.buffer.fill(0xff);
+          dense(p.q, p.k, p.v, { out, lse });
+          const o = out.toHost();
+          const l = lse.toHost();
+          expectAllWritten(o, "out");
+          expectAllWritten(l, "lse");
+          if (c.strided) {
+            const all = outBase.toHost();
+            let touched = 0;
+            for (let i = 0; i < all.length; i++) if (Math.floor(i / D) % (c.hq + 1) === c.hq && !Number.isNaN(all[i]!)) touched++;
+            expect(touched, "elements outside the output view were written").toBe(0);
+          }
+          const r = compareWithReference(p, o, l, c.rows, s);
+          console.log(`  D=${D} ${dtype} ${c.name}: err ${r.err.toExponential(2)} (plain ${dtype} ${r.errLowPrecision.toExponential(2)}), lse max abs ${r.lseMaxAbs.toExponential(2)}, ${r.rows} rows`);
+          expect(r.err).toBeLessThanOrEqual(2 * r.errLowPrecision + 1e-4);
+          expect(r.err).toBeLessThan(dtype === "bf16" ? 1e-2 : 2e-3);
+          expect(r.lseMaxAbs).toBeLessThan(1e-3);
+        } finally {
+          freeProblem(p);
+          outBase.free();
+          out.free();
+          lse.free();
+        }
+      });
+});
