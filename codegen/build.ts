@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join, relative } from "node:path";
 import { renderVariant } from "./render";
 import { GENERATED, INCLUDE, LIBRARY_NAME, ROOT, TEMPLATE_INCLUDE, TEMPLATES } from "./paths";
-import { symbolOf, variantId, warpsOf, type Gencode, type VariantConfig } from "./variants";
+import { symbolOf, variantId, type Gencode, type VariantConfig } from "./variants";
 
 $.verbose = false;
 $.quiet = true;
@@ -17,7 +17,6 @@ export const ABI_VERSION = 1; // keep equal to SPARSED_ABI_VERSION in include/sp
 export interface ManifestEntry extends VariantConfig {
   id: string;
   symbol: string;
-  warps: number;
   file: string;
 }
 
@@ -128,7 +127,7 @@ export async function generate(variants: VariantConfig[], opts: BuildOptions): P
     const id = variantId(cfg);
     const file = `${id}.cu`;
     if (writeIfChanged(join(GENERATED, file), renderVariant(cfg))) written++;
-    return { ...cfg, id, symbol: symbolOf(cfg), warps: warpsOf(cfg), file };
+    return { ...cfg, id, symbol: symbolOf(cfg), file };
   });
   // Drop kernels of variants no longer selected, so the library holds exactly what the manifest lists.
   const keep = new Set(entries.map((e) => e.file));

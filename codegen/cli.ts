@@ -10,9 +10,10 @@ import {
   GENCODES,
   HEAD_DIMS,
   OPS,
+  parseVariantId,
   smemBytes,
   variantId,
-  warpsOf,
+  WARPS,
   type Gencode,
   type VariantSelection,
 } from "./variants";
@@ -31,8 +32,11 @@ Variant selection (comma-separated lists; each defaults to everything supported)
   --arch LIST        kernel instruction families: ${ARCHS.join(", ")}
   --block-m LIST     query rows per CTA (${BLOCK_MS.join(", ")}); default per head dim
   --block-n LIST     keys per pipeline step (${BLOCK_NS.join(", ")}); default per head dim
-  --config FILE      JSON file with any of {ops, headDims, dtypes, archs, blockMs, blockNs, gencodes};
-                     flags given on the command line override it
+  --warps LIST       warps per CTA (${WARPS.join(", ")}), each owning 16 or 32 rows; default per head dim
+  --variant LIST     explicit variant ids (e.g. dense_fwd_hd128_bm128_bn64_w8_bf16_sm80), instead of
+                     the cross product of the flags above
+  --config FILE      JSON file with any of {ops, headDims, dtypes, archs, blockMs, blockNs, warps,
+                     variants, gencodes}; flags given on the command line override it
 Build:
   --gencode LIST     nvcc targets: ${GENCODES.join(", ")} (default ${DEFAULT_GENCODES.join(",")})
   --force            rebuild even when the content hash is unchanged
@@ -47,6 +51,8 @@ export class UsageError extends Error {}
 
 export interface CliOptions {
   selection: VariantSelection;
+  /** Explicit variant ids (--variant); when given, the selection flags must not be. */
+  ids?: string[];
   gencodes: Gencode[];
   list: boolean;
   json: boolean;
@@ -55,7 +61,7 @@ export interface CliOptions {
   help: boolean;
 }
 
-const VALUE_FLAGS = ["--op", "--head-dim", "--dtype", "--arch", "--block-m", "--block-n", "--config", "--gencode"];
+const VALUE_FLAGS = ["--op", "--head-dim", "--dtype", "--arch", "--block-m", "--block-n", "--warps", "--variant", "--config", "--gencode"];
 const BOOL_FLAGS = ["--list", "--json", "--force", "--ptxas-info", "--help", "-h"];
 
 function list(flag: string, value: string): string[] {
@@ -107,11 +113,16 @@ export function parseArgs(argv: string[]): CliOptions {
     } catch (e) {
       throw new UsageError(`--config ${given["--config"]}: ${(e as Error).message}`);
     }
-    const known = ["ops", "headDims", "dtypes", "archs", "blockMs", "blockNs", "gencodes"];
+    const known = ["ops", "headDims", "dtypes", "archs", "blockMs", "blockNs", "warps", "variants", "gencodes"];
     for (const k of Object.keys(cfg)) if (!known.includes(k)) throw new UsageError(`--config: unknown key "${k}" (supported: ${known.join(", ")})`);
     const join = (v: unknown) => (Array.isArray(v) ? v.join(",") : String(v));
-    for (const [key, flag] of [["ops", "--op"], ["headDims", "--head-dim"], ["dtypes", "--dtype"], ["archs", "--arch"], ["blockMs", "--block-m"], ["blockNs", "--block-n"], ["gencodes", "--gencode"]] as const)
+    for (const [key, flag] of [["ops", "--op"], ["headDims", "--head-dim"], ["dtypes", "--dtype"], ["archs", "--arch"], ["blockMs", "--block-m"], ["blockNs", "--block-n"], ["warps", "--warps"], ["variants", "--variant"], ["gencodes", "--gencode"]] as const)
       if (cfg[key] !== undefined && given[flag] === undefined) given[flag] = join(cfg[key]);
+  }
+  if (given["--variant"]) {
+    const clash = ["--op", "--head-dim", "--dtype", "--arch", "--block-m", "--block-n", "--warps"].filter((f) => given[f] !== undefined);
+    if (clash.length) throw new UsageError(`--variant names whole variants; drop ${clash.join(", ")}`);
+    opts.ids = list("--variant", given["--variant"]);
   }
   if (given["--op"]) sel.ops = checkAllowed("--op", list("--op", given["--op"]), OPS as readonly string[]) as VariantSelection["ops"];
   if (given["--head-dim"]) sel.headDims = checkAllowed("--head-dim", numbers("--head-dim", given["--head-dim"]), HEAD_DIMS as readonly number[]);
@@ -119,6 +130,7 @@ export function parseArgs(argv: string[]): CliOptions {
   if (given["--arch"]) sel.archs = checkAllowed("--arch", list("--arch", given["--arch"]), ARCHS as readonly string[]);
   if (given["--block-m"]) sel.blockMs = checkAllowed("--block-m", numbers("--block-m", given["--block-m"]), BLOCK_MS as readonly number[]);
   if (given["--block-n"]) sel.blockNs = checkAllowed("--block-n", numbers("--block-n", given["--block-n"]), BLOCK_NS as readonly number[]);
+  if (given["--warps"]) sel.warps = checkAllowed("--warps", numbers("--warps", given["--warps"]), WARPS as readonly number[]);
   if (given["--gencode"]) opts.gencodes = checkAllowed("--gencode", list("--gencode", given["--gencode"]), GENCODES as readonly string[]) as Gencode[];
   return opts;
 }
@@ -132,13 +144,13 @@ export async function main(argv: string[]): Promise<number> {
       console.log(HELP);
       return 0;
     }
-    variants = expandVariants(opts.selection);
+    variants = opts.ids ? opts.ids.map(parseVariantId) : expandVariants(opts.selection);
   } catch (e) {
     console.error(`generate: ${(e as Error).message}\nRun \`bun run generate --help\` for the flags.`);
     return 2;
   }
   if (opts.list) {
-    const rows = variants.map((v) => ({ id: variantId(v), ...v, warps: warpsOf(v), smemBytes: smemBytes(v) }));
+    const rows = variants.map((v) => ({ id: variantId(v), ...v, smemBytes: smemBytes(v) }));
     if (opts.json) console.log(JSON.stringify({ gencodes: opts.gencodes, variants: rows }, null, 2));
     else for (const r of rows) console.log(`${r.id}  (warps ${r.warps}, smem ${r.smemBytes} B)`);
     return 0;

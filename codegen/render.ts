@@ -4,7 +4,7 @@ import Handlebars from "handlebars";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TEMPLATES } from "./paths";
-import { symbolOf, variantId, warpsOf, type VariantConfig } from "./variants";
+import { symbolOf, variantId, type VariantConfig } from "./variants";
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
@@ -32,7 +32,6 @@ export function templateContext(cfg: VariantConfig) {
     ...cfg,
     id,
     symbol: symbolOf(cfg),
-    warps: warpsOf(cfg),
     configName: `Config_${id}`,
     banner: `// GENERATED FILE: do not edit. Rendered by codegen/render.ts from templates/${templateFile(cfg)}\n// for variant ${id}; run \`bun run generate\` to regenerate.`,
   };

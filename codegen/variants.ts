@@ -6,6 +6,7 @@ export const HEAD_DIMS = [64, 128] as const;
 export const DTYPES = ["bf16", "fp16"] as const;
 export const BLOCK_MS = [64, 128] as const;
 export const BLOCK_NS = [32, 64, 128] as const;
+export const WARPS = [4, 8] as const;
 /** The instruction family a kernel is written for; sm80 = mma.sync/ldmatrix/cp.async (runs on sm_80+). */
 export const ARCHS = ["sm80"] as const;
 /** nvcc targets the library can be built for; every variant is compiled for each. */
@@ -20,50 +21,49 @@ export type Gencode = (typeof GENCODES)[number];
 export interface VariantConfig {
   op: Op;
   headDim: HeadDim;
-  blockM: number; // query rows per CTA; one warp per 16 rows
+  blockM: number; // query rows per CTA
   blockN: number; // keys per pipeline step
+  warps: number; // warps per CTA; each owns blockM / warps (16 or 32) query rows
   dtype: Dtype;
   arch: Arch;
 }
 
 /** Tile sizes used when none are given: the measured-best per head dim (bench/NOTES.md). */
-export const DEFAULT_TILES: Record<HeadDim, { blockM: number; blockN: number }> = {
-  64: { blockM: 128, blockN: 128 },
-  128: { blockM: 128, blockN: 64 },
+export const DEFAULT_TILES: Record<HeadDim, { blockM: number; blockN: number; warps: number }> = {
+  64: { blockM: 128, blockN: 128, warps: 8 },
+  128: { blockM: 128, blockN: 64, warps: 8 },
 };
 
 /** Shared memory the largest Hopper/Ampere CTA may opt into (sm_80: 163 KB, sm_90: 227 KB). */
 export const MAX_SMEM_BYTES = 163 * 1024;
 
-export function warpsOf(cfg: VariantConfig): number {
-  return cfg.blockM / 16;
-}
-
+/** Q tile plus two pipeline stages of K and V tiles, 2 bytes an element. */
 export function smemBytes(cfg: VariantConfig): number {
-  return (cfg.blockM + 2 * cfg.blockN) * cfg.headDim * 2;
+  return (cfg.blockM + 4 * cfg.blockN) * cfg.headDim * 2;
 }
 
 export function variantId(cfg: VariantConfig): string {
-  return `${cfg.op}_hd${cfg.headDim}_bm${cfg.blockM}_bn${cfg.blockN}_${cfg.dtype}_${cfg.arch}`;
+  return `${cfg.op}_hd${cfg.headDim}_bm${cfg.blockM}_bn${cfg.blockN}_w${cfg.warps}_${cfg.dtype}_${cfg.arch}`;
 }
 
 export function symbolOf(cfg: VariantConfig): string {
   return `sparsed_${variantId(cfg)}`;
 }
 
-const ID_PATTERN = /^(dense_fwd)_hd(\d+)_bm(\d+)_bn(\d+)_(bf16|fp16)_(sm\d+a?)$/;
+const ID_PATTERN = /^([a-z]+_[a-z]+)_hd(\d+)_bm(\d+)_bn(\d+)_w(\d+)_([a-z0-9]+)_(sm\d+a?)$/;
 
 /** Inverse of variantId; throws on an id that does not name a valid variant. */
 export function parseVariantId(id: string): VariantConfig {
   const m = ID_PATTERN.exec(id);
-  if (!m) throw new Error(`not a variant id: "${id}" (expected e.g. dense_fwd_hd128_bm128_bn64_bf16_sm80)`);
+  if (!m) throw new Error(`not a variant id: "${id}" (expected e.g. dense_fwd_hd128_bm128_bn64_w8_bf16_sm80)`);
   const cfg = {
     op: m[1] as Op,
     headDim: Number(m[2]) as HeadDim,
     blockM: Number(m[3]),
     blockN: Number(m[4]),
-    dtype: m[5] as Dtype,
-    arch: m[6] as Arch,
+    warps: Number(m[5]),
+    dtype: m[6] as Dtype,
+    arch: m[7] as Arch,
   };
   const problems = validateVariant(cfg);
   if (problems.length) throw new Error(`invalid variant "${id}": ${problems.join("; ")}`);
@@ -82,8 +82,12 @@ export function validateVariant(cfg: VariantConfig): string[] {
     ...oneOf("dtype", cfg.dtype, DTYPES),
     ...oneOf("blockM", cfg.blockM, BLOCK_MS),
     ...oneOf("blockN", cfg.blockN, BLOCK_NS),
+    ...oneOf("warps", cfg.warps, WARPS),
     ...oneOf("arch", cfg.arch, ARCHS),
   ];
+  const rowsPerWarp = cfg.blockM / cfg.warps;
+  if (problems.length === 0 && rowsPerWarp !== 16 && rowsPerWarp !== 32)
+    problems.push(`blockM / warps = ${rowsPerWarp}: each warp must own 16 or 32 query rows`);
   if (problems.length === 0 && smemBytes(cfg) > MAX_SMEM_BYTES)
     problems.push(`needs ${smemBytes(cfg)} bytes of shared memory, over the ${MAX_SMEM_BYTES} that sm_80 allows`);
   return problems;
@@ -95,6 +99,7 @@ export interface VariantSelection {
   dtypes?: string[];
   blockMs?: number[];
   blockNs?: number[];
+  warps?: number[];
   archs?: string[];
 }
 
@@ -108,12 +113,13 @@ export function expandVariants(sel: VariantSelection = {}): VariantConfig[] {
         for (const arch of sel.archs ?? ARCHS) {
           const tiles = DEFAULT_TILES[headDim as HeadDim] ?? { blockM: 0, blockN: 0 };
           for (const blockM of sel.blockMs ?? [tiles.blockM])
-            for (const blockN of sel.blockNs ?? [tiles.blockN]) {
-              const cfg = { op, headDim, dtype, arch, blockM, blockN } as VariantConfig;
-              const p = validateVariant(cfg);
-              if (p.length) p.forEach((x) => problems.add(`${variantId(cfg)}: ${x}`));
-              else out.push(cfg);
-            }
+            for (const blockN of sel.blockNs ?? [tiles.blockN])
+              for (const warps of sel.warps ?? [tiles.warps]) {
+                const cfg = { op, headDim, dtype, arch, blockM, blockN, warps } as VariantConfig;
+                const p = validateVariant(cfg);
+                if (p.length) p.forEach((x) => problems.add(`${variantId(cfg)}: ${x}`));
+                else out.push(cfg);
+              }
         }
   if (problems.size) throw new Error([...problems].join("\n"));
   return out;

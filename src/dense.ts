@@ -88,7 +88,7 @@ export function pickDenseVariant(shape: AttentionShape, requested?: string): Man
         `run \`bun run generate --head-dim ${shape.headDim} --dtype ${shape.dtype}\` (or plain \`bun run generate\` for every supported variant)`,
     );
   const tiles = DEFAULT_TILES[shape.headDim as HeadDim];
-  return fits.find((e) => e.blockM === tiles.blockM && e.blockN === tiles.blockN) ?? fits[0]!;
+  return fits.find((e) => e.blockM === tiles.blockM && e.blockN === tiles.blockN && e.warps === tiles.warps) ?? fits[0]!;
 }
 
 function writeStrides(view: DataView, at: number, t: DeviceTensor): number {

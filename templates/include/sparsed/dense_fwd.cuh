@@ -1,7 +1,8 @@
 // Dense bidirectional attention forward, pre-Hopper tensor-core path (FlashAttention-2 style):
-// one CTA owns BM query rows of one (batch, head); each warp owns 16 of them and keeps its Q
-// fragments, output accumulators and softmax state in registers, while K and V tiles of BN keys
-// stream through shared memory with cp.async (V_j loads under QK^T, K_{j+1} under softmax and PV).
+// one CTA owns BM query rows of one (batch, head); each warp owns 16 or 32 of them and keeps its
+// output accumulators and softmax state in registers, while K and V tiles of BN keys stream
+// through two shared-memory stages with cp.async (block j+1 loads while block j is computed, so
+// one barrier per block suffices).
 // Semantics: shared/DESIGN.md section 1 ("Tensors").
 #pragma once
 #include <math.h>
@@ -15,32 +16,82 @@ struct DenseConfig {
   static constexpr int D = D_, BM = BM_, BN = BN_, WARPS = WARPS_, THREADS = WARPS_ * 32;
   using DT = DT_;
   using Elem = typename DT_::elem;
-  static_assert(BM == 16 * WARPS, "each warp owns 16 query rows");
+  static constexpr int MT = BM / (16 * WARPS);  // 16-row mma tiles per warp
+  static_assert(MT == 1 || MT == 2, "each warp owns 16 or 32 query rows");
   static_assert(D % 16 == 0 && BN % 16 == 0, "tiles are whole mma steps");
-  static constexpr int kSmemBytes = (BM + 2 * BN) * D * 2;
+  // One tile per warp: Q fragments stay in registers. Two: registers are needed for the second
+  // accumulator, so Q is re-read from shared memory (K/V fragments then feed twice the mma work).
+  static constexpr bool kQInRegs = MT == 1;
+  static constexpr int kSmemBytes = (BM + 4 * BN) * D * 2;  // Q + two stages of (K, V)
 };
 
-// Online-softmax state of the two rows (g and g+8 of the warp's 16) that one thread holds.
+// Online-softmax state of the two rows (g and g+8 of a 16-row tile) that one thread holds.
 struct RowState {
   float m[2] = {-INFINITY, -INFINITY};  // running max of raw scores
   float l[2] = {0.f, 0.f};              // this thread's part of the running denominator
 };
 
+// Fold one block of raw scores s (16 x BN accumulator tiles) into the running softmax: new max,
+// rescale o and l, exponentiate (exp2, scale folded in), and pack P as mma A fragments.
+template <int BN, int D, typename DT>
+__device__ inline void softmax_step(float (&s)[BN / 8][4], RowState& st, float (&o)[D / 8][4], uint32_t (&pf)[BN / 16][4], float sl2) {
+  float corr[2], mscaled[2];
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    float mx = st.m[r];
+#pragma unroll
+    for (int i = 0; i < BN / 8; ++i) mx = fmaxf(mx, fmaxf(s[i][2 * r], s[i][2 * r + 1]));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
+    mscaled[r] = mx * sl2;  // finite: every block holds at least one real key
+    corr[r] = exp2f(st.m[r] * sl2 - mscaled[r]);
+    st.m[r] = mx;
+    st.l[r] *= corr[r];
+  }
+#pragma unroll
+  for (int i = 0; i < D / 8; ++i) {
+    o[i][0] *= corr[0]; o[i][1] *= corr[0];
+    o[i][2] *= corr[1]; o[i][3] *= corr[1];
+  }
+#pragma unroll
+  for (int i = 0; i < BN / 8; ++i) {  // accumulator tiles 2kk, 2kk+1 form the A operand of k-step kk
+    const float p0 = exp2f(fmaf(s[i][0], sl2, -mscaled[0]));
+    const float p1 = exp2f(fmaf(s[i][1], sl2, -mscaled[0]));
+    const float p2 = exp2f(fmaf(s[i][2], sl2, -mscaled[1]));
+    const float p3 = exp2f(fmaf(s[i][3], sl2, -mscaled[1]));
+    st.l[0] += p0 + p1;
+    st.l[1] += p2 + p3;
+    pf[i / 2][(i % 2) * 2 + 0] = DT::pack(p0, p1);
+    pf[i / 2][(i % 2) * 2 + 1] = DT::pack(p2, p3);
+  }
+}
+
+// Keys at or past nk (the tail of the last block) do not exist: their scores become -inf.
+template <int BN>
+__device__ inline void mask_tail(float (&s)[BN / 8][4], int key0, int nk, int t4) {
+#pragma unroll
+  for (int i = 0; i < BN / 8; ++i) {
+    const int col = key0 + i * 8 + 2 * t4;
+    if (col >= nk) s[i][0] = s[i][2] = -INFINITY;
+    if (col + 1 >= nk) s[i][1] = s[i][3] = -INFINITY;
+  }
+}
+
 template <typename C>
 __global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_dense_params p) {
-  constexpr int D = C::D, BM = C::BM, BN = C::BN, NT = C::THREADS;
+  constexpr int D = C::D, BM = C::BM, BN = C::BN, NT = C::THREADS, MT = C::MT;
   using Elem = typename C::Elem;
   using DT = typename C::DT;
   using Tile = SwizzledTile<D>;
   extern __shared__ __align__(128) unsigned char smem_raw[];
   Elem* sQ = reinterpret_cast<Elem*>(smem_raw);
-  Elem* sK = sQ + BM * D;
-  Elem* sV = sK + BN * D;
+  Elem* sKV = sQ + BM * D;  // stage t: K at sKV + t * 2 * BN * D, V right after it
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int g = lane / 4, t4 = lane % 4;
   const int m0 = blockIdx.x * BM, h = blockIdx.y, b = blockIdx.z;
   const int hk = h / (p.hq / p.hkv);
+  const int wrow = warp * 16 * MT;  // this warp's first row within the CTA tile
 
   const Elem* qg = reinterpret_cast<const Elem*>(p.q) + b * p.q_stride[0] + h * p.q_stride[2];
   const Elem* kg = reinterpret_cast<const Elem*>(p.k) + b * p.k_stride[0] + hk * p.k_stride[2];
@@ -50,89 +101,73 @@ __global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_
   const int nblocks = (p.nk + BN - 1) / BN;
   const float sl2 = p.scale * 1.4426950408889634f;  // scale folded into exp2
 
+  auto load_kv = [&](int j) {
+    Elem* stage = sKV + (j & 1) * 2 * BN * D;
+    load_tile_async<BN, D, NT>(stage, kg, p.k_stride[1], j * BN, p.nk, tid);
+    load_tile_async<BN, D, NT>(stage + BN * D, vg, p.v_stride[1], j * BN, p.nk, tid);
+  };
   load_tile_async<BM, D, NT>(sQ, qg, p.q_stride[1], m0, p.nq, tid);
-  load_tile_async<BN, D, NT>(sK, kg, p.k_stride[1], 0, p.nk, tid);
+  load_kv(0);
   cp_async_commit();
 
-  uint32_t qf[D / 16][4];
-  float o[D / 8][4];
+  uint32_t qf[C::kQInRegs ? D / 16 : 1][4];
+  float o[MT][D / 8][4];
 #pragma unroll
-  for (int i = 0; i < D / 8; ++i) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
-  RowState st;
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int i = 0; i < D / 8; ++i) o[mt][i][0] = o[mt][i][1] = o[mt][i][2] = o[mt][i][3] = 0.f;
+  RowState st[MT];
 
-  const int qrow = warp * 16 + (lane % 16);  // ldmatrix row addressed by this lane for A tiles
   for (int j = 0; j < nblocks; ++j) {
     cp_async_wait<0>();
-    __syncthreads();  // K_j landed; every warp is done with V_{j-1}
-    if (j == 0) {
-#pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk)
-        ldmatrix_x4(qf[kk], smem_addr(sQ + Tile::offset(qrow, kk * 2 + lane / 16)));
+    __syncthreads();  // block j landed; every warp is done with block j-1, whose stage is now free
+    if (j + 1 < nblocks) {
+      load_kv(j + 1);  // a whole iteration ahead
+      cp_async_commit();
     }
-    load_tile_async<BN, D, NT>(sV, vg, p.v_stride[1], j * BN, p.nk, tid);
-    cp_async_commit();
-
-    // S = Q K_j^T for this warp's 16 rows: BN/8 accumulator tiles of 16x8.
-    float s[BN / 8][4];
+    const Elem* sK = sKV + (j & 1) * 2 * BN * D;
+    const Elem* sV = sK + BN * D;
+    if constexpr (C::kQInRegs) {
+      if (j == 0) {
 #pragma unroll
-    for (int i = 0; i < BN / 8; ++i) s[i][0] = s[i][1] = s[i][2] = s[i][3] = 0.f;
+        for (int kk = 0; kk < D / 16; ++kk) ldmatrix_x4(qf[kk], smem_addr(sQ + Tile::offset(wrow + lane % 16, kk * 2 + lane / 16)));
+      }
+    }
+
+    // S = Q K_j^T: per m-tile, BN/8 accumulator tiles of 16x8.
+    float s[MT][BN / 8][4];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int i = 0; i < BN / 8; ++i) s[mt][i][0] = s[mt][i][1] = s[mt][i][2] = s[mt][i][3] = 0.f;
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
+      uint32_t a[MT][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+        if constexpr (C::kQInRegs) {
+          a[mt][0] = qf[kk][0]; a[mt][1] = qf[kk][1]; a[mt][2] = qf[kk][2]; a[mt][3] = qf[kk][3];
+        } else {
+          ldmatrix_x4(a[mt], smem_addr(sQ + Tile::offset(wrow + mt * 16 + lane % 16, kk * 2 + lane / 16)));
+        }
+      }
 #pragma unroll
       for (int nn = 0; nn < BN / 16; ++nn) {
         uint32_t kf[4];
-        const int krow = nn * 16 + (lane % 8) + (lane / 16) * 8;
-        ldmatrix_x4(kf, smem_addr(sK + Tile::offset(krow, kk * 2 + (lane / 8) % 2)));
-        DT::mma(s[2 * nn], qf[kk], kf[0], kf[1]);
-        DT::mma(s[2 * nn + 1], qf[kk], kf[2], kf[3]);
-      }
-    }
-    if ((j + 1) * BN > p.nk) {  // the tail block: keys past Nk do not exist
+        ldmatrix_x4(kf, smem_addr(sK + Tile::offset(nn * 16 + (lane % 8) + (lane / 16) * 8, kk * 2 + (lane / 8) % 2)));
 #pragma unroll
-      for (int i = 0; i < BN / 8; ++i) {
-        const int col = j * BN + i * 8 + 2 * t4;
-        if (col >= p.nk) s[i][0] = s[i][2] = -INFINITY;
-        if (col + 1 >= p.nk) s[i][1] = s[i][3] = -INFINITY;
+        for (int mt = 0; mt < MT; ++mt) {
+          DT::mma(s[mt][2 * nn], a[mt], kf[0], kf[1]);
+          DT::mma(s[mt][2 * nn + 1], a[mt], kf[2], kf[3]);
+        }
       }
     }
 
-    cp_async_wait<0>();
-    __syncthreads();  // V_j landed; every warp is done with K_j
-    if (j + 1 < nblocks) {
-      load_tile_async<BN, D, NT>(sK, kg, p.k_stride[1], (j + 1) * BN, p.nk, tid);
-      cp_async_commit();
-    }
-
-    // Online softmax over this block: new max, rescale what came before, exponentiate.
-    float corr[2], mscaled[2];
+    uint32_t pf[MT][BN / 16][4];
 #pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      float mx = st.m[r];
-#pragma unroll
-      for (int i = 0; i < BN / 8; ++i) mx = fmaxf(mx, fmaxf(s[i][2 * r], s[i][2 * r + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
-      mscaled[r] = mx * sl2;  // finite: every block holds at least one real key
-      corr[r] = exp2f(st.m[r] * sl2 - mscaled[r]);
-      st.m[r] = mx;
-      st.l[r] *= corr[r];
-    }
-#pragma unroll
-    for (int i = 0; i < D / 8; ++i) {
-      o[i][0] *= corr[0]; o[i][1] *= corr[0];
-      o[i][2] *= corr[1]; o[i][3] *= corr[1];
-    }
-    uint32_t pf[BN / 16][4];  // P as A fragments: accumulator tiles 2kk, 2kk+1 form k-step kk
-#pragma unroll
-    for (int i = 0; i < BN / 8; ++i) {
-      const float p0 = exp2f(fmaf(s[i][0], sl2, -mscaled[0]));
-      const float p1 = exp2f(fmaf(s[i][1], sl2, -mscaled[0]));
-      const float p2 = exp2f(fmaf(s[i][2], sl2, -mscaled[1]));
-      const float p3 = exp2f(fmaf(s[i][3], sl2, -mscaled[1]));
-      st.l[0] += p0 + p1;
-      st.l[1] += p2 + p3;
-      pf[i / 2][(i % 2) * 2 + 0] = DT::pack(p0, p1);
-      pf[i / 2][(i % 2) * 2 + 1] = DT::pack(p2, p3);
+    for (int mt = 0; mt < MT; ++mt) {
+      if ((j + 1) * BN > p.nk) mask_tail<BN>(s[mt], j * BN, p.nk, t4);
+      softmax_step<BN, D, DT>(s[mt], st[mt], o[mt], pf[mt], sl2);
     }
 
     // O += P V_j
@@ -141,41 +176,46 @@ __global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_
 #pragma unroll
       for (int dd = 0; dd < D / 16; ++dd) {
         uint32_t vf[4];
-        const int vrow = kk * 16 + (lane % 8) + ((lane / 8) % 2) * 8;
-        ldmatrix_x4_trans(vf, smem_addr(sV + Tile::offset(vrow, dd * 2 + lane / 16)));
-        DT::mma(o[2 * dd], pf[kk], vf[0], vf[1]);
-        DT::mma(o[2 * dd + 1], pf[kk], vf[2], vf[3]);
+        ldmatrix_x4_trans(vf, smem_addr(sV + Tile::offset(kk * 16 + (lane % 8) + ((lane / 8) % 2) * 8, dd * 2 + lane / 16)));
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          DT::mma(o[mt][2 * dd], pf[mt][kk], vf[0], vf[1]);
+          DT::mma(o[mt][2 * dd + 1], pf[mt][kk], vf[2], vf[3]);
+        }
       }
     }
   }
 
-  // Epilogue: full row denominators, normalize, LSE, stage O through this warp's rows of sQ.
-  float inv[2];
+  // Epilogue: full row denominators, normalize, LSE; O is staged through this warp's own rows of
+  // sQ (no other warp reads them) so that global stores are 16 bytes wide.
 #pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    float l = st.l[r];
-    l += __shfl_xor_sync(0xffffffff, l, 1);
-    l += __shfl_xor_sync(0xffffffff, l, 2);
-    inv[r] = 1.f / l;
-    const int row = m0 + warp * 16 + g + 8 * r;
-    if (p.lse && t4 == 0 && row < p.nq)
-      reinterpret_cast<float*>(p.lse)[((int64_t)b * p.hq + h) * p.nq + row] = st.m[r] * p.scale + logf(l);
-  }
+  for (int mt = 0; mt < MT; ++mt) {
+    float inv[2];
 #pragma unroll
-  for (int i = 0; i < D / 8; ++i) {
-    const int r0 = warp * 16 + g, chunk = i, within = 2 * t4;
-    *reinterpret_cast<uint32_t*>(sQ + Tile::offset(r0, chunk) + within) = DT::pack(o[i][0] * inv[0], o[i][1] * inv[0]);
-    *reinterpret_cast<uint32_t*>(sQ + Tile::offset(r0 + 8, chunk) + within) = DT::pack(o[i][2] * inv[1], o[i][3] * inv[1]);
+    for (int r = 0; r < 2; ++r) {
+      float l = st[mt].l[r];
+      l += __shfl_xor_sync(0xffffffff, l, 1);
+      l += __shfl_xor_sync(0xffffffff, l, 2);
+      inv[r] = 1.f / l;
+      const int row = m0 + wrow + mt * 16 + g + 8 * r;
+      if (p.lse && t4 == 0 && row < p.nq)
+        reinterpret_cast<float*>(p.lse)[((int64_t)b * p.hq + h) * p.nq + row] = st[mt].m[r] * p.scale + logf(l);
+    }
+    const int r0 = wrow + mt * 16 + g;
+#pragma unroll
+    for (int i = 0; i < D / 8; ++i) {
+      *reinterpret_cast<uint32_t*>(sQ + Tile::offset(r0, i) + 2 * t4) = DT::pack(o[mt][i][0] * inv[0], o[mt][i][1] * inv[0]);
+      *reinterpret_cast<uint32_t*>(sQ + Tile::offset(r0 + 8, i) + 2 * t4) = DT::pack(o[mt][i][2] * inv[1], o[mt][i][3] * inv[1]);
+    }
   }
   __syncwarp();
   constexpr int kChunks = D / 8;
 #pragma unroll
-  for (int i = 0; i < 16 * kChunks / 32; ++i) {
+  for (int i = 0; i < 16 * MT * kChunks / 32; ++i) {
     const int idx = lane + i * 32;
-    const int r = warp * 16 + idx / kChunks, c = idx % kChunks;
+    const int r = wrow + idx / kChunks, c = idx % kChunks;
     if (m0 + r < p.nq)
-      *reinterpret_cast<uint4*>(og + (int64_t)(m0 + r) * p.o_stride[1] + c * 8) =
-          *reinterpret_cast<const uint4*>(sQ + Tile::offset(r, c));
+      *reinterpret_cast<uint4*>(og + (int64_t)(m0 + r) * p.o_stride[1] + c * 8) = *reinterpret_cast<const uint4*>(sQ + Tile::offset(r, c));
   }
 }
 
