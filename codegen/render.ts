@@ -8,8 +8,9 @@ import { symbolOf, variantId, type VariantConfig } from "./variants";
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
+/** One template per op and instruction family: dense_fwd.cu.hbs (sm80), dense_fwd_sm90a.cu.hbs. */
 export function templateFile(cfg: VariantConfig): string {
-  return `${cfg.op}.cu.hbs`;
+  return cfg.arch === "sm80" ? `${cfg.op}.cu.hbs` : `${cfg.op}_${cfg.arch}.cu.hbs`;
 }
 
 export function compileTemplate(source: string): HandlebarsTemplateDelegate {

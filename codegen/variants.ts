@@ -4,11 +4,14 @@
 export const OPS = ["dense_fwd"] as const;
 export const HEAD_DIMS = [64, 128] as const;
 export const DTYPES = ["bf16", "fp16"] as const;
-export const BLOCK_MS = [64, 128] as const;
+export const BLOCK_MS = [64, 128, 192] as const;
 export const BLOCK_NS = [32, 64, 128] as const;
-export const WARPS = [4, 8] as const;
-/** The instruction family a kernel is written for; sm80 = mma.sync/ldmatrix/cp.async (runs on sm_80+). */
-export const ARCHS = ["sm80"] as const;
+export const WARPS = [4, 8, 12] as const;
+/**
+ * The instruction family a kernel is written for: sm80 = mma.sync/ldmatrix/cp.async (runs on sm_80
+ * and later); sm90a = warpgroup MMA (wgmma), Hopper only (H100/H200).
+ */
+export const ARCHS = ["sm80", "sm90a"] as const;
 /** nvcc targets the library can be built for; every variant is compiled for each. */
 export const GENCODES = ["sm90a", "sm80"] as const;
 
@@ -28,18 +31,30 @@ export interface VariantConfig {
   arch: Arch;
 }
 
-/** Tile sizes used when none are given: the measured-best per head dim (bench/NOTES.md). */
-export const DEFAULT_TILES: Record<HeadDim, { blockM: number; blockN: number; warps: number }> = {
-  64: { blockM: 128, blockN: 128, warps: 8 },
-  128: { blockM: 128, blockN: 64, warps: 8 },
+export interface Tiles {
+  blockM: number;
+  blockN: number;
+  warps: number;
+}
+
+/** Tile sizes used when none are given: the measured-best per arch and head dim (bench/NOTES.md). */
+export const DEFAULT_TILES: Record<Arch, Record<HeadDim, Tiles>> = {
+  sm80: {
+    64: { blockM: 128, blockN: 128, warps: 8 },
+    128: { blockM: 128, blockN: 64, warps: 8 },
+  },
+  sm90a: {
+    64: { blockM: 128, blockN: 128, warps: 8 },
+    128: { blockM: 128, blockN: 128, warps: 8 },
+  },
 };
 
-/** Shared memory the largest Hopper/Ampere CTA may opt into (sm_80: 163 KB, sm_90: 227 KB). */
-export const MAX_SMEM_BYTES = 163 * 1024;
+/** Shared memory a CTA may opt into: sm_80 163 KB, sm_90 227 KB. */
+export const MAX_SMEM_BYTES: Record<Arch, number> = { sm80: 163 * 1024, sm90a: 227 * 1024 };
 
-/** Q tile plus two pipeline stages of K and V tiles, 2 bytes an element. */
+/** Q tile plus two pipeline stages of K and V tiles, 2 bytes an element (+1 KB to align sm90a tiles). */
 export function smemBytes(cfg: VariantConfig): number {
-  return (cfg.blockM + 4 * cfg.blockN) * cfg.headDim * 2;
+  return (cfg.blockM + 4 * cfg.blockN) * cfg.headDim * 2 + (cfg.arch === "sm90a" ? 1024 : 0);
 }
 
 export function variantId(cfg: VariantConfig): string {
@@ -85,11 +100,16 @@ export function validateVariant(cfg: VariantConfig): string[] {
     ...oneOf("warps", cfg.warps, WARPS),
     ...oneOf("arch", cfg.arch, ARCHS),
   ];
+  if (problems.length) return problems;
   const rowsPerWarp = cfg.blockM / cfg.warps;
-  if (problems.length === 0 && rowsPerWarp !== 16 && rowsPerWarp !== 32)
+  if (cfg.arch === "sm80" && rowsPerWarp !== 16 && rowsPerWarp !== 32)
     problems.push(`blockM / warps = ${rowsPerWarp}: each warp must own 16 or 32 query rows`);
-  if (problems.length === 0 && smemBytes(cfg) > MAX_SMEM_BYTES)
-    problems.push(`needs ${smemBytes(cfg)} bytes of shared memory, over the ${MAX_SMEM_BYTES} that sm_80 allows`);
+  if (cfg.arch === "sm90a") {
+    if (rowsPerWarp !== 16) problems.push(`sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = ${cfg.blockM / 16}`);
+    if (cfg.blockN === 32) problems.push("sm90a kernels take blockN 64 or 128");
+  }
+  if (smemBytes(cfg) > MAX_SMEM_BYTES[cfg.arch])
+    problems.push(`needs ${smemBytes(cfg)} bytes of shared memory, over the ${MAX_SMEM_BYTES[cfg.arch]} that ${cfg.arch} allows`);
   return problems;
 }
 
@@ -111,7 +131,7 @@ export function expandVariants(sel: VariantSelection = {}): VariantConfig[] {
     for (const headDim of sel.headDims ?? HEAD_DIMS)
       for (const dtype of sel.dtypes ?? DTYPES)
         for (const arch of sel.archs ?? ARCHS) {
-          const tiles = DEFAULT_TILES[headDim as HeadDim] ?? { blockM: 0, blockN: 0 };
+          const tiles = DEFAULT_TILES[arch as Arch]?.[headDim as HeadDim] ?? { blockM: 0, blockN: 0, warps: 0 };
           for (const blockM of sel.blockMs ?? [tiles.blockM])
             for (const blockN of sel.blockNs ?? [tiles.blockN])
               for (const warps of sel.warps ?? [tiles.warps]) {

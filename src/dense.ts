@@ -2,7 +2,8 @@
 // Everything a caller can get wrong is checked here, before any native call, with a message that
 // says how to fix it; the C side checks again for callers from other FFIs.
 import type { ManifestEntry } from "../codegen/build";
-import { DEFAULT_TILES, HEAD_DIMS, type HeadDim } from "../codegen/variants";
+import { DEFAULT_TILES, HEAD_DIMS, type Arch, type HeadDim } from "../codegen/variants";
+import { cachedDeviceInfo } from "./device";
 import { DTYPE_CODE, type Dtype } from "./dtype";
 import { SparsedError, invalid } from "./errors";
 import { native } from "./native";
@@ -70,7 +71,16 @@ export function attentionShape(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor
   return { batch, nq, nk, hq, hkv, headDim, dtype: q.dtype as Dtype };
 }
 
-/** The built variant for a shape: the requested id, else the default tiles, else any that fits. */
+/** Instruction families the current GPU runs, best first. */
+function archPreference(): Arch[] {
+  const [major, minor] = cachedDeviceInfo().computeCapability;
+  return major === 9 && minor === 0 ? ["sm90a", "sm80"] : ["sm80"];
+}
+
+/**
+ * The built variant for a shape: the requested id, else the default tiles of the best instruction
+ * family the GPU runs (sm90a on H100/H200, else sm80), else any built variant that fits.
+ */
 export function pickDenseVariant(shape: AttentionShape, requested?: string): ManifestEntry {
   const built = native().manifest.variants.filter((e) => e.op === "dense_fwd");
   if (requested) {
@@ -81,14 +91,20 @@ export function pickDenseVariant(shape: AttentionShape, requested?: string): Man
     return e;
   }
   const fits = built.filter((e) => e.headDim === shape.headDim && e.dtype === shape.dtype);
-  if (fits.length === 0)
-    throw new SparsedError(
+  const noneBuilt = () =>
+    new SparsedError(
       "NOT_BUILT",
-      `no dense kernel for head dim ${shape.headDim} ${shape.dtype} is built (built: ${built.map((x) => x.id).join(", ") || "none"}): ` +
+      `no dense kernel for head dim ${shape.headDim} ${shape.dtype} that this GPU runs is built (built: ${built.map((x) => x.id).join(", ") || "none"}): ` +
         `run \`bun run generate --head-dim ${shape.headDim} --dtype ${shape.dtype}\` (or plain \`bun run generate\` for every supported variant)`,
     );
-  const tiles = DEFAULT_TILES[shape.headDim as HeadDim];
-  return fits.find((e) => e.blockM === tiles.blockM && e.blockN === tiles.blockN && e.warps === tiles.warps) ?? fits[0]!;
+  if (fits.length === 0) throw noneBuilt();
+  for (const arch of archPreference()) {
+    const mine = fits.filter((e) => e.arch === arch);
+    const tiles = DEFAULT_TILES[arch][shape.headDim as HeadDim];
+    const best = mine.find((e) => e.blockM === tiles.blockM && e.blockN === tiles.blockN && e.warps === tiles.warps) ?? mine[0];
+    if (best) return best;
+  }
+  throw noneBuilt();
 }
 
 function writeStrides(view: DataView, at: number, t: DeviceTensor): number {

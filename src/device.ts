@@ -60,6 +60,12 @@ export function deviceInfo(): DeviceInfo {
   };
 }
 
+let deviceInfoCache: DeviceInfo | undefined;
+/** deviceInfo() of the first call; the process uses one device. */
+export function cachedDeviceInfo(): DeviceInfo {
+  return (deviceInfoCache ??= deviceInfo());
+}
+
 /** A region of device memory. Owned buffers are freed by free() or `using`; wrapped ones never are. */
 export class DeviceBuffer {
   #ptr: bigint;

@@ -83,10 +83,10 @@ __device__ inline void load_tile_async(Elem* smem, const Elem* gbase, int64_t ro
                                        int tid) {
   constexpr int kChunks = D / 8;
   constexpr int kTotal = ROWS * kChunks;
-  static_assert(kTotal % THREADS == 0, "tile chunks must divide among the threads");
 #pragma unroll
-  for (int i = 0; i < kTotal / THREADS; ++i) {
+  for (int i = 0; i < (kTotal + THREADS - 1) / THREADS; ++i) {
     const int idx = tid + i * THREADS;
+    if (kTotal % THREADS != 0 && idx >= kTotal) break;
     const int r = idx / kChunks, c = idx % kChunks;
     const bool valid = row0 + r < limit;
     const Elem* src = valid ? gbase + (int64_t)(row0 + r) * row_stride + c * 8 : gbase;

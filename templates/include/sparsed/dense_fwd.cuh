@@ -222,23 +222,31 @@ __global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_
 // Checks what a caller from any FFI could get wrong, so that bad input is an error, never a fault.
 int validate_dense(const sparsed_dense_params* p, int head_dim, int dtype_code);
 
+// Shared-memory opt-in (once per kernel), grid (query blocks, heads, batch), launch, launch check.
+template <typename C, typename Kernel>
+int launch_kernel(Kernel kernel, const sparsed_dense_params* p, uint64_t stream) {
+  const cudaDeviceProp* props = nullptr;
+  SPARSED_TRY(current_device(&props));
+  if (C::kSmemBytes > (int)props->sharedMemPerBlockOptin)
+    return fail(SPARSED_ERR_INVALID, "kernel needs %d bytes of shared memory; the device allows %d", C::kSmemBytes, (int)props->sharedMemPerBlockOptin);
+  static bool attr_set = false;  // idempotent, so a race here only repeats the call
+  if (!attr_set) {
+    SPARSED_TRY(check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::kSmemBytes), "cudaFuncSetAttribute"));
+    attr_set = true;
+  }
+  dim3 grid((p->nq + C::BM - 1) / C::BM, p->hq, p->batch);
+  if (grid.y > 65535 || grid.z > 65535) return fail(SPARSED_ERR_INVALID, "Hq (%d) and batch (%d) must each be at most 65535", p->hq, p->batch);
+  kernel<<<grid, C::THREADS, C::kSmemBytes, reinterpret_cast<cudaStream_t>(stream)>>>(*p);
+  return check_cuda(cudaGetLastError(), "attention kernel launch");
+}
+
 template <typename C>
 int launch_dense(const sparsed_dense_params* p, uint64_t stream) {
   SPARSED_TRY(validate_dense(p, C::D, C::DT::code));
   const cudaDeviceProp* props = nullptr;
   SPARSED_TRY(current_device(&props));
   if (props->major < 8) return fail(SPARSED_ERR_NO_DEVICE, "this kernel needs compute capability 8.0 or newer; the device is %d.%d", props->major, props->minor);
-  if (C::kSmemBytes > (int)props->sharedMemPerBlockOptin)
-    return fail(SPARSED_ERR_INVALID, "kernel needs %d bytes of shared memory; the device allows %d", C::kSmemBytes, (int)props->sharedMemPerBlockOptin);
-  static bool attr_set = false;  // idempotent, so a race here only repeats the call
-  if (!attr_set) {
-    SPARSED_TRY(check_cuda(cudaFuncSetAttribute(dense_fwd_kernel<C>, cudaFuncAttributeMaxDynamicSharedMemorySize, C::kSmemBytes), "cudaFuncSetAttribute"));
-    attr_set = true;
-  }
-  dim3 grid((p->nq + C::BM - 1) / C::BM, p->hq, p->batch);
-  if (grid.y > 65535 || grid.z > 65535) return fail(SPARSED_ERR_INVALID, "Hq (%d) and batch (%d) must each be at most 65535", p->hq, p->batch);
-  dense_fwd_kernel<C><<<grid, C::THREADS, C::kSmemBytes, reinterpret_cast<cudaStream_t>(stream)>>>(*p);
-  return check_cuda(cudaGetLastError(), "dense_fwd launch");
+  return launch_kernel<C>(dense_fwd_kernel<C>, p, stream);
 }
 
 }  // namespace sparsed

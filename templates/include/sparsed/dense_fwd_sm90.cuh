@@ -1,0 +1,167 @@
+// Dense bidirectional attention forward for Hopper (sm_90a): warpgroup MMA (wgmma) instead of
+// mma.sync. Each warpgroup owns 64 query rows; Q, K and V tiles sit in shared memory in the
+// 128-byte swizzle layout that wgmma reads directly (no ldmatrix), S = Q K^T takes both operands
+// from shared memory, and O += P V takes P from registers (the S accumulator layout is already the
+// A-operand layout) and V transposed from shared memory. K/V stream through two cp.async stages.
+// Semantics: shared/DESIGN.md section 1 ("Tensors"); the softmax is dense_fwd.cuh's.
+#pragma once
+#include "sparsed/dense_fwd.cuh"
+#include "sparsed/wgmma.cuh"
+
+namespace sparsed {
+
+template <int D_, int BM_, int BN_, typename DT_, int CTAS_PER_SM_ = 1>
+struct DenseSm90Config {
+  static constexpr int D = D_, BM = BM_, BN = BN_, WARPGROUPS = BM_ / 64, THREADS = WARPGROUPS * 128;
+  static constexpr int CTAS_PER_SM = CTAS_PER_SM_;
+  using DT = DT_;
+  using Elem = typename DT_::elem;
+  static_assert(BM % 64 == 0 && D % 64 == 0 && (BN == 64 || BN == 128), "wgmma tiles: 64-row groups, 64-element rows");
+  static constexpr int kSmemBytes = (BM + 4 * BN) * D * 2 + 1024;  // + slack to align to 1024 B
+};
+
+// Offset in bytes of 16-byte chunk c of row r in a [ROWS][D] tile stored as D/64 column blocks of
+// [ROWS][64] elements with the 128-byte swizzle (chunk index XOR row % 8 within each 1024-byte atom).
+template <int ROWS>
+__device__ inline uint32_t sw128_offset(int r, int c) {
+  return (c / 8) * ROWS * 128 + r * 128 + (((c % 8) ^ (r % 8)) << 4);
+}
+
+template <int ROWS, int D, int THREADS, typename Elem>
+__device__ inline void load_tile_sw128(uint32_t smem, const Elem* gbase, int64_t row_stride, int row0, int limit, int tid) {
+  constexpr int kChunks = D / 8, kTotal = ROWS * kChunks;
+#pragma unroll
+  for (int i = 0; i < (kTotal + THREADS - 1) / THREADS; ++i) {
+    const int idx = tid + i * THREADS;
+    if (kTotal % THREADS != 0 && idx >= kTotal) break;
+    const int r = idx / kChunks, c = idx % kChunks;
+    const bool valid = row0 + r < limit;
+    const Elem* src = valid ? gbase + (int64_t)(row0 + r) * row_stride + c * 8 : gbase;
+    cp_async_16(smem + sw128_offset<ROWS>(r, c), src, valid ? 16 : 0);
+  }
+}
+
+template <typename C>
+__global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_kernel(const sparsed_dense_params p) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  constexpr int D = C::D, BM = C::BM, BN = C::BN, NT = C::THREADS;
+  using Elem = typename C::Elem;
+  using DT = typename C::DT;
+  extern __shared__ unsigned char smem_raw[];
+  const uint32_t base = (smem_addr(smem_raw) + 1023) & ~1023u;  // swizzle atoms need 1024-B alignment
+  const uint32_t sQ = base;
+  const uint32_t sKV = sQ + BM * D * 2;  // stage t: K at sKV + t * 2 * BN * D * 2, V right after
+  constexpr uint32_t kTileKV = BN * D * 2;
+
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, t4 = lane % 4;
+  const int wg = warp / 4;
+  const int m0 = blockIdx.x * BM, h = blockIdx.y, b = blockIdx.z;
+  const int hk = h / (p.hq / p.hkv);
+
+  const Elem* qg = reinterpret_cast<const Elem*>(p.q) + b * p.q_stride[0] + h * p.q_stride[2];
+  const Elem* kg = reinterpret_cast<const Elem*>(p.k) + b * p.k_stride[0] + hk * p.k_stride[2];
+  const Elem* vg = reinterpret_cast<const Elem*>(p.v) + b * p.v_stride[0] + hk * p.v_stride[2];
+  Elem* og = reinterpret_cast<Elem*>(p.o) + b * p.o_stride[0] + h * p.o_stride[2];
+
+  const int nblocks = (p.nk + BN - 1) / BN;
+  const float sl2 = p.scale * 1.4426950408889634f;
+
+  auto load_kv = [&](int j) {
+    const uint32_t stage = sKV + (j & 1) * 2 * kTileKV;
+    load_tile_sw128<BN, D, NT>(stage, kg, p.k_stride[1], j * BN, p.nk, tid);
+    load_tile_sw128<BN, D, NT>(stage + kTileKV, vg, p.v_stride[1], j * BN, p.nk, tid);
+  };
+  load_tile_sw128<BM, D, NT>(sQ, qg, p.q_stride[1], m0, p.nq, tid);
+  load_kv(0);
+  cp_async_commit();
+
+  float o[D / 8][4];
+#pragma unroll
+  for (int i = 0; i < D / 8; ++i) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
+  RowState st;
+
+  for (int j = 0; j < nblocks; ++j) {
+    cp_async_wait<0>();
+    sm90::fence_proxy_async();  // this thread's cp.async writes, visible to wgmma after the barrier
+    __syncthreads();           // block j landed everywhere; block j-1's stage is free
+    if (j + 1 < nblocks) {
+      load_kv(j + 1);
+      cp_async_commit();
+    }
+    const uint32_t sK = sKV + (j & 1) * 2 * kTileKV, sV = sK + kTileKV;
+
+    // S = Q K^T: A = this warpgroup's 64 Q rows, B = K (K-major); k-steps of 16 walk 32 B within a
+    // 128-B row and jump a whole column block every 4 steps.
+    float s[BN / 8][4];
+    sm90::fence();
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const uint32_t koff = (kk % 4) * 32;
+      const uint64_t da = sm90::desc_sw128(sQ + (kk / 4) * BM * 128 + wg * 64 * 128 + koff, 16, 1024);
+      const uint64_t db = sm90::desc_sw128(sK + (kk / 4) * BN * 128 + koff, 16, 1024);
+      sm90::mma_ss<DT, BN>(s, da, db, kk > 0);
+    }
+    sm90::commit();
+    sm90::wait<0>();
+
+    uint32_t pf[BN / 16][4];
+    if ((j + 1) * BN > p.nk) mask_tail<BN>(s, j * BN, p.nk, t4);
+    softmax_step<BN, D, DT>(s, st, o, pf, sl2);
+
+    // O += P V: B = V as [keys][d] (d contiguous, so MN-major: transposed); 16 keys per k-step =
+    // two 1024-B atoms; LBO steps between 64-wide column blocks of d.
+    sm90::fence();
+#pragma unroll
+    for (int kk = 0; kk < BN / 16; ++kk)
+      sm90::mma_rs<DT, D>(o, pf[kk], sm90::desc_sw128(sV + kk * 16 * 128, BN * 128, 1024));
+    sm90::commit();
+    sm90::wait<0>();
+  }
+
+  // Epilogue: as in dense_fwd.cuh, staging O through shared memory after every warp is done with Q.
+  __syncthreads();
+  Elem* stage = reinterpret_cast<Elem*>(smem_raw + (base - smem_addr(smem_raw)));
+  using Tile = SwizzledTile<D>;
+  const int wrow = warp * 16;
+  float inv[2];
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    float l = st.l[r];
+    l += __shfl_xor_sync(0xffffffff, l, 1);
+    l += __shfl_xor_sync(0xffffffff, l, 2);
+    inv[r] = 1.f / l;
+    const int row = m0 + wrow + g + 8 * r;
+    if (p.lse && t4 == 0 && row < p.nq)
+      reinterpret_cast<float*>(p.lse)[((int64_t)b * p.hq + h) * p.nq + row] = st.m[r] * p.scale + logf(l);
+  }
+#pragma unroll
+  for (int i = 0; i < D / 8; ++i) {
+    *reinterpret_cast<uint32_t*>(stage + Tile::offset(wrow + g, i) + 2 * t4) = DT::pack(o[i][0] * inv[0], o[i][1] * inv[0]);
+    *reinterpret_cast<uint32_t*>(stage + Tile::offset(wrow + g + 8, i) + 2 * t4) = DT::pack(o[i][2] * inv[1], o[i][3] * inv[1]);
+  }
+  __syncwarp();
+  constexpr int kChunks = D / 8;
+#pragma unroll
+  for (int i = 0; i < 16 * kChunks / 32; ++i) {
+    const int idx = lane + i * 32;
+    const int r = wrow + idx / kChunks, c = idx % kChunks;
+    if (m0 + r < p.nq)
+      *reinterpret_cast<uint4*>(og + (int64_t)(m0 + r) * p.o_stride[1] + c * 8) = *reinterpret_cast<const uint4*>(stage + Tile::offset(r, c));
+  }
+#else
+  __trap();  // built for a target without wgmma; launch_dense_sm90 refuses such devices first
+#endif
+}
+
+template <typename C>
+int launch_dense_sm90(const sparsed_dense_params* p, uint64_t stream) {
+  SPARSED_TRY(validate_dense(p, C::D, C::DT::code));
+  const cudaDeviceProp* props = nullptr;
+  SPARSED_TRY(current_device(&props));
+  if (props->major != 9 || props->minor != 0)
+    return fail(SPARSED_ERR_INVALID, "this kernel uses Hopper-only instructions (sm_90a: H100/H200); the device is %d.%d: use an sm80 variant", props->major, props->minor);
+  return launch_kernel<C>(dense_fwd_sm90_kernel<C>, p, stream);
+}
+
+}  // namespace sparsed
