@@ -30,6 +30,8 @@ export interface Manifest {
 
 export interface BuildOptions {
   gencodes: Gencode[];
+  /** Output folder; default generated/ (or SPARSED_GENERATED_DIR). */
+  outDir?: string;
   force?: boolean;
   ptxasInfo?: boolean;
   log?: (line: string) => void;
@@ -116,43 +118,14 @@ function variantsInOutput(output: string, entries: ManifestEntry[]): string[] {
   return entries.filter((e) => output.includes(e.file)).map((e) => e.id);
 }
 
-export async function generate(variants: VariantConfig[], opts: BuildOptions): Promise<BuildResult> {
-  const log = opts.log ?? (() => {});
-  if (variants.length === 0) throw new BuildError("no variants selected");
-  if (opts.gencodes.length === 0) throw new BuildError("no gencode targets selected");
-  mkdirSync(GENERATED, { recursive: true });
-
-  let written = 0;
-  const entries: ManifestEntry[] = variants.map((cfg) => {
-    const id = variantId(cfg);
-    const file = `${id}.cu`;
-    if (writeIfChanged(join(GENERATED, file), renderVariant(cfg))) written++;
-    return { ...cfg, id, symbol: symbolOf(cfg), file };
-  });
-  // Drop kernels of variants no longer selected, so the library holds exactly what the manifest lists.
-  const keep = new Set(entries.map((e) => e.file));
-  for (const f of readdirSync(GENERATED)) if (f.endsWith(".cu") && !keep.has(f)) rmSync(join(GENERATED, f));
-  log(`rendered ${entries.length} variant(s): ${written} written, ${entries.length - written} unchanged`);
-
-  const compiler = await nvccVersion();
-  const flags = nvccFlags(opts);
-  const cuFiles = entries.map((e) => join(GENERATED, e.file));
-  const sources = [...cuFiles, join(TEMPLATES, "runtime.cu"), ...filesUnder(TEMPLATE_INCLUDE), ...filesUnder(INCLUDE)];
-  const hash = buildHash(sources, flags, compiler);
-  const lib = join(GENERATED, LIBRARY_NAME);
-  const manifest: Manifest = { abiVersion: ABI_VERSION, gencodes: opts.gencodes, library: LIBRARY_NAME, hash, variants: entries };
-  const manifestPath = join(GENERATED, "manifest.json");
-
-  const previous = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, "utf8")) as Manifest) : undefined;
-  if (!opts.force && previous?.hash === hash && existsSync(lib)) {
-    log(`library up to date (hash ${hash}): ${relative(ROOT, lib)}`);
-    return { manifest, written, unchanged: entries.length - written, compiled: false, seconds: 0 };
-  }
-
-  log(`nvcc: compiling ${entries.length} variant(s) + runtime for ${opts.gencodes.join(", ")} ...`);
+/**
+ * One nvcc call over all sources into `lib` (written atomically: a failed build leaves the old one).
+ * On failure, the BuildError names the variants whose files the compiler output mentions.
+ */
+export async function compileLibrary(sources: string[], lib: string, flags: string[], entries: ManifestEntry[]): Promise<{ seconds: number; output: string }> {
   const t0 = performance.now();
   const tmp = `${lib}.tmp-${process.pid}`;
-  const r = await $`${nvccPath()} ${flags} -o ${tmp} ${cuFiles} ${join(TEMPLATES, "runtime.cu")}`.nothrow();
+  const r = await $`${nvccPath()} ${flags} -o ${tmp} ${sources}`.nothrow();
   const seconds = (performance.now() - t0) / 1000;
   const output = `${r.stdout}${r.stderr}`;
   if (r.exitCode !== 0) {
@@ -164,8 +137,47 @@ export async function generate(variants: VariantConfig[], opts: BuildOptions): P
       culprits,
     );
   }
-  if (opts.ptxasInfo && output.trim()) log(output.trim());
   renameSync(tmp, lib);
+  return { seconds, output };
+}
+
+export async function generate(variants: VariantConfig[], opts: BuildOptions): Promise<BuildResult> {
+  const log = opts.log ?? (() => {});
+  if (variants.length === 0) throw new BuildError("no variants selected");
+  if (opts.gencodes.length === 0) throw new BuildError("no gencode targets selected");
+  const out = opts.outDir ?? GENERATED;
+  mkdirSync(out, { recursive: true });
+
+  let written = 0;
+  const entries: ManifestEntry[] = variants.map((cfg) => {
+    const id = variantId(cfg);
+    const file = `${id}.cu`;
+    if (writeIfChanged(join(out, file), renderVariant(cfg))) written++;
+    return { ...cfg, id, symbol: symbolOf(cfg), file };
+  });
+  // Drop kernels of variants no longer selected, so the library holds exactly what the manifest lists.
+  const keep = new Set(entries.map((e) => e.file));
+  for (const f of readdirSync(out)) if (f.endsWith(".cu") && !keep.has(f)) rmSync(join(out, f));
+  log(`rendered ${entries.length} variant(s): ${written} written, ${entries.length - written} unchanged`);
+
+  const compiler = await nvccVersion();
+  const flags = nvccFlags(opts);
+  const cuFiles = entries.map((e) => join(out, e.file));
+  const sources = [...cuFiles, join(TEMPLATES, "runtime.cu"), ...filesUnder(TEMPLATE_INCLUDE), ...filesUnder(INCLUDE)];
+  const hash = buildHash(sources, flags, compiler);
+  const lib = join(out, LIBRARY_NAME);
+  const manifest: Manifest = { abiVersion: ABI_VERSION, gencodes: opts.gencodes, library: LIBRARY_NAME, hash, variants: entries };
+  const manifestPath = join(out, "manifest.json");
+
+  const previous = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, "utf8")) as Manifest) : undefined;
+  if (!opts.force && previous?.hash === hash && existsSync(lib)) {
+    log(`library up to date (hash ${hash}): ${relative(ROOT, lib)}`);
+    return { manifest, written, unchanged: entries.length - written, compiled: false, seconds: 0 };
+  }
+
+  log(`nvcc: compiling ${entries.length} variant(s) + runtime for ${opts.gencodes.join(", ")} ...`);
+  const { seconds, output } = await compileLibrary([...cuFiles, join(TEMPLATES, "runtime.cu")], lib, flags, entries);
+  if (opts.ptxasInfo && output.trim()) log(output.trim());
   writeIfChanged(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
   log(`nvcc: built ${relative(ROOT, lib)} in ${seconds.toFixed(1)}s (hash ${hash})`);
   return { manifest, written, unchanged: entries.length - written, compiled: true, seconds };

@@ -40,12 +40,12 @@ export interface Tiles {
 /** Tile sizes used when none are given: the measured-best per arch and head dim (bench/NOTES.md). */
 export const DEFAULT_TILES: Record<Arch, Record<HeadDim, Tiles>> = {
   sm80: {
-    64: { blockM: 128, blockN: 128, warps: 8 },
-    128: { blockM: 128, blockN: 64, warps: 8 },
+    64: { blockM: 128, blockN: 64, warps: 4 },
+    128: { blockM: 128, blockN: 64, warps: 4 },
   },
   sm90a: {
-    64: { blockM: 128, blockN: 128, warps: 8 },
-    128: { blockM: 128, blockN: 128, warps: 8 },
+    64: { blockM: 128, blockN: 64, warps: 8 },
+    128: { blockM: 192, blockN: 128, warps: 12 },
   },
 };
 

@@ -29,7 +29,7 @@ export function deviceCount(): number {
 /** Why no GPU can be used, or undefined when one can (library missing counts as a reason). */
 export function gpuUnavailableReason(): string | undefined {
   try {
-    return deviceCount() > 0 ? undefined : `no CUDA device (${native().lastError() || "cudaGetDeviceCount found none"})`;
+    return deviceCount() > 0 ? undefined : native().lastError() || "no CUDA device (cudaGetDeviceCount found none)";
   } catch (e) {
     return (e as Error).message;
   }

@@ -1,116 +1,15 @@
-// Test support: random attention problems on the device (optionally as strided views into padded
-// buffers), poisoned outputs, and the comparison against the CPU reference on sampled rows.
+// Test support for the GPU tests: the skip reason (printed once) and the poison check.
 import { expect } from "bun:test";
-import { decode, encode, type Dtype } from "../../src/dtype";
-import { attentionRow, relativeError, type HostInputs, type HostShape } from "../../src/reference";
-import { rng, uniform } from "../../src/random";
-import { DeviceTensor, numel } from "../../src/tensor";
 import { gpuUnavailableReason } from "../../src/device";
+import { countNonFinite } from "../../src/verify";
+
+export * from "../../src/verify";
 
 export const gpuReason = gpuUnavailableReason();
 if (gpuReason) console.log(`GPU tests skipped: ${gpuReason}`);
 
-export interface Problem {
-  shape: HostShape;
-  dtype: Dtype;
-  host: HostInputs; // values as rounded to the dtype
-  q: DeviceTensor;
-  k: DeviceTensor;
-  v: DeviceTensor;
-  owned: DeviceTensor[];
-}
-
-/** [B, N, H, D] values placed in a padded buffer [B, N + padN, H + padH, D] and viewed back out. */
-function upload(values: Float64Array, shape: number[], dtype: Dtype, padN: number, padH: number, owned: DeviceTensor[]): DeviceTensor {
-  const [B, N, H, D] = shape as [number, number, number, number];
-  if (padN === 0 && padH === 0) {
-    const t = DeviceTensor.fromHost(encode(values, dtype), shape, dtype);
-    owned.push(t);
-    return t;
-  }
-  const full = [B, N + padN, H + padH, D];
-  const raw = encode(uniform(numel(full), rng(7)), dtype); // padding holds values, not zeros
-  const bits = encode(values, dtype);
-  for (let b = 0; b < B; b++)
-    for (let n = 0; n < N; n++)
-      for (let h = 0; h < H; h++)
-        raw.set(bits.subarray(((b * N + n) * H + h) * D, ((b * N + n) * H + h + 1) * D), ((b * (N + padN) + n) * (H + padH) + h) * D);
-  const base = DeviceTensor.fromHost(raw, full, dtype);
-  owned.push(base);
-  return base.view(shape, [(N + padN) * (H + padH) * D, (H + padH) * D, D, 1]);
-}
-
-export function makeProblem(shape: HostShape, dtype: Dtype, seed: number, strided = false): Problem {
-  const next = rng(seed);
-  const { batch: B, nq, nk, hq, hkv, headDim: D } = shape;
-  const round = (x: Float64Array) => decode(encode(x, dtype), dtype);
-  const q = round(uniform(B * nq * hq * D, next, -1.5, 1.5));
-  const k = round(uniform(B * nk * hkv * D, next, -1.5, 1.5));
-  const v = round(uniform(B * nk * hkv * D, next, -1, 1));
-  const owned: DeviceTensor[] = [];
-  const pad = strided ? [3, 2] : [0, 0];
-  return {
-    shape,
-    dtype,
-    host: { q, k, v, shape, scale: 1 / Math.sqrt(D) },
-    q: upload(q, [B, nq, hq, D], dtype, pad[0]!, pad[1]!, owned),
-    k: upload(k, [B, nk, hkv, D], dtype, pad[0]! + 1, pad[1]!, owned),
-    v: upload(v, [B, nk, hkv, D], dtype, pad[0]! + 2, 0, owned),
-    owned,
-  };
-}
-
-export function freeProblem(p: Problem): void {
-  for (const t of p.owned) t.free();
-}
-
-/** Rows to hold against the reference: the edges, tile boundaries and a random sample. */
-export function sampleRows(nq: number, count: number, seed: number): number[] {
-  const rows = new Set<number>([0, nq - 1]);
-  for (const r of [15, 16, 63, 64, 127, 128, nq - 2]) if (r >= 0 && r < nq) rows.add(r);
-  const next = rng(seed);
-  while (rows.size < Math.min(nq, count)) rows.add(Math.floor(next() * nq));
-  return [...rows].sort((a, b) => a - b);
-}
-
-/** Every element of a device tensor is finite (outputs are poisoned with NaN before each run). */
+/** Every element was written: none is still NaN from the poison, none is infinite. */
 export function expectAllWritten(values: Float64Array, what: string): void {
-  let bad = 0;
-  for (const x of values) if (!Number.isFinite(x)) bad++;
+  const bad = countNonFinite(values);
   expect(bad, `${what}: ${bad} of ${values.length} elements not written (still NaN) or not finite`).toBe(0);
-}
-
-export interface Comparison {
-  err: number; // kernel vs float64 reference
-  errLowPrecision: number; // plain low-precision evaluation vs float64 reference
-  lseMaxAbs: number;
-  rows: number;
-}
-
-/** Compare O [B, Nq, Hq, D] and LSE [B, Hq, Nq] (host values) with the reference on sampled rows. */
-export function compareWithReference(p: Problem, out: Float64Array, lse: Float64Array | null, rowsPerHead: number, seed: number): Comparison {
-  const { batch, nq, hq, headDim: D } = p.shape;
-  const got: number[] = [];
-  const ref: number[] = [];
-  const low: number[] = [];
-  let lseMaxAbs = 0;
-  let count = 0;
-  for (let b = 0; b < batch; b++)
-    for (let h = 0; h < hq; h++)
-      for (const i of sampleRows(nq, rowsPerHead, seed + b * 1000 + h)) {
-        const exact = attentionRow(p.host, b, h, i);
-        const plain = attentionRow(p.host, b, h, i, p.dtype);
-        const off = ((b * nq + i) * hq + h) * D;
-        for (let d = 0; d < D; d++) {
-          got.push(out[off + d]!);
-          ref.push(exact.out[d]!);
-          low.push(plain.out[d]!);
-        }
-        if (lse) {
-          const d = Math.abs(lse[(b * hq + h) * nq + i]! - exact.lse);
-          lseMaxAbs = Math.max(lseMaxAbs, Number.isNaN(d) ? Infinity : d);
-        }
-        count++;
-      }
-  return { err: relativeError(got, ref), errLowPrecision: relativeError(low, ref), lseMaxAbs, rows: count };
 }

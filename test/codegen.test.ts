@@ -1,0 +1,113 @@
+// Codegen without a GPU: the variant space and its names, rendering (snapshot, strictness), the CLI.
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { HELP, main, parseArgs, UsageError } from "../codegen/cli";
+import { compileTemplate, renderVariant, templateContext } from "../codegen/render";
+import { expandVariants, parseVariantId, smemBytes, validateVariant, variantId, type VariantConfig } from "../codegen/variants";
+
+const hd128: VariantConfig = { op: "dense_fwd", headDim: 128, blockM: 192, blockN: 128, warps: 12, dtype: "bf16", arch: "sm90a" };
+
+describe("variant naming", () => {
+  test("the id spells every field in a fixed order", () => {
+    expect(variantId(hd128)).toBe("dense_fwd_hd128_bm192_bn128_w12_bf16_sm90a");
+    expect(variantId({ ...hd128, headDim: 64, blockM: 128, blockN: 64, warps: 4, dtype: "fp16", arch: "sm80" })).toBe("dense_fwd_hd64_bm128_bn64_w4_fp16_sm80");
+  });
+
+  test("ids round-trip for the whole default space", () => {
+    const all = expandVariants();
+    expect(all.length).toBe(8); // 2 head dims x 2 dtypes x 2 instruction families
+    expect(new Set(all.map(variantId)).size).toBe(all.length);
+    for (const v of all) expect(parseVariantId(variantId(v))).toEqual(v);
+  });
+
+  test("a malformed or invalid id is rejected with the reason", () => {
+    expect(() => parseVariantId("dense_fwd_hd128")).toThrow(/not a variant id/);
+    expect(() => parseVariantId("dense_fwd_hd96_bm128_bn64_w8_bf16_sm80")).toThrow(/head dim 96 is not supported \(supported: 64, 128\)/);
+  });
+});
+
+describe("variant validation", () => {
+  test("each rejection reason", () => {
+    expect(validateVariant({ ...hd128, dtype: "fp8" as never })).toEqual(["dtype fp8 is not supported (supported: bf16, fp16)"]);
+    expect(validateVariant({ ...hd128, warps: 8 }).join()).toMatch(/one warpgroup \(4 warps\) per 64 rows: warps must be blockM \/ 16 = 12/);
+    expect(validateVariant({ ...hd128, blockN: 32 }).join()).toMatch(/sm90a kernels take blockN 64 or 128/);
+    expect(validateVariant({ ...hd128, arch: "sm80", blockM: 128, warps: 2 as never }).join()).toMatch(/warps 2 is not supported/);
+    expect(validateVariant({ ...hd128, arch: "sm80", blockM: 64, warps: 8 }).join()).toMatch(/each warp must own 16 or 32 query rows/);
+    const big = { ...hd128, arch: "sm80" as const, blockM: 192, blockN: 128, warps: 12 };
+    expect(smemBytes(big)).toBeGreaterThan(163 * 1024);
+    expect(validateVariant(big).join()).toMatch(/shared memory, over the 166912 that sm80 allows/);
+    expect(validateVariant(hd128)).toEqual([]);
+  });
+
+  test("expandVariants reports every problem of a selection", () => {
+    expect(() => expandVariants({ headDims: [128], archs: ["sm90a"], blockNs: [32] })).toThrow(/blockN 64 or 128/);
+  });
+});
+
+describe("rendering", () => {
+  for (const v of [hd128, { ...hd128, arch: "sm80" as const, blockM: 128, blockN: 64, warps: 4, dtype: "fp16" as const }]) {
+    test(`${variantId(v)} matches its committed snapshot`, () => {
+      const file = join(import.meta.dir, "snapshots", `${variantId(v)}.cu`);
+      const text = renderVariant(v);
+      if (process.env.SPARSED_UPDATE_SNAPSHOTS === "1") writeFileSync(file, text);
+      expect(existsSync(file), `missing snapshot ${file}: run with SPARSED_UPDATE_SNAPSHOTS=1 once`).toBe(true);
+      expect(text).toBe(readFileSync(file, "utf8"));
+      expect(text).toContain("GENERATED FILE");
+      expect(text).toContain(`extern "C" int sparsed_${variantId(v)}(`);
+    });
+  }
+
+  test("strict mode: a field the template needs but the context lacks is an error", () => {
+    const t = compileTemplate("int x = {{headDim}} + {{missingField}};");
+    expect(() => t(templateContext(hd128))).toThrow(/missingField/);
+  });
+
+  test("no HTML escaping of C++", () => {
+    expect(compileTemplate("{{x}}")({ x: "a<b> && c" })).toBe("a<b> && c");
+  });
+});
+
+describe("generate CLI", () => {
+  test("flags select the variant set", () => {
+    const o = parseArgs(["--head-dim", "64", "--dtype=fp16", "--arch", "sm80", "--gencode", "sm90a"]);
+    expect(expandVariants(o.selection).map(variantId)).toEqual(["dense_fwd_hd64_bm128_bn64_w4_fp16_sm80"]);
+    expect(o.gencodes).toEqual(["sm90a"]);
+  });
+
+  test("unknown flags and unsupported values fail listing what is supported", () => {
+    expect(() => parseArgs(["--head-dims", "64"])).toThrow(UsageError);
+    expect(() => parseArgs(["--head-dims", "64"])).toThrow(/supported: --op --head-dim/);
+    expect(() => parseArgs(["--head-dim", "96"])).toThrow(/unsupported value "96" \(supported: 64, 128\)/);
+    expect(() => parseArgs(["--dtype", "fp32"])).toThrow(/supported: bf16, fp16/);
+    expect(() => parseArgs(["--gencode", "sm70"])).toThrow(/supported: sm90a, sm80/);
+    expect(() => parseArgs(["--variant", "dense_fwd_hd64_bm128_bn64_w4_fp16_sm80", "--dtype", "bf16"])).toThrow(/drop --dtype/);
+  });
+
+  test("--help documents every flag", () => {
+    for (const f of ["--op", "--head-dim", "--dtype", "--arch", "--block-m", "--block-n", "--warps", "--variant", "--config", "--gencode", "--force", "--ptxas-info", "--list", "--json"])
+      expect(HELP).toContain(f);
+  });
+
+  test("--list --json prints the variants without building; bad input exits 2", async () => {
+    const lines: string[] = [];
+    const orig = console.log;
+    console.log = (s: string) => lines.push(s);
+    try {
+      expect(await main(["--list", "--json", "--head-dim", "128"])).toBe(0);
+    } finally {
+      console.log = orig;
+    }
+    const listed = JSON.parse(lines.join("\n"));
+    expect(listed.variants.map((v: { id: string }) => v.id)).toEqual(expandVariants({ headDims: [128] }).map(variantId));
+    const errs: string[] = [];
+    const origErr = console.error;
+    console.error = (s: string) => errs.push(s);
+    try {
+      expect(await main(["--bogus"])).toBe(2);
+    } finally {
+      console.error = origErr;
+    }
+    expect(errs.join()).toMatch(/unknown flag "--bogus"/);
+  });
+});
