@@ -2,13 +2,16 @@
 # One GPU-machine call that does the whole sweep: GPU tests, compute-sanitizer, our benchmark, the
 # peers and the ceilings, the chart, and a comparison table printed last. Run on the device machine:
 #   source .gpu/setup.sh && bash bench/gpu-sweep.sh            (writes logs and JSON under $OUT)
-# Steps can be chosen: SWEEP="tests memcheck bench peers" (default all).
+# Steps can be chosen: SWEEP="tests memcheck bench peers" (default all). racecheck is slow (about 10x
+# memcheck), so it runs the GPU tests matching RACE_FILTER only (default: one small GQA case per variant).
 set -uo pipefail
 OUT=${OUT:-bench/results/tmp}
 mkdir -p "$OUT"
 SWEEP=${SWEEP:-"tests memcheck racecheck bench peers"}
 SHAPES=${SHAPES:-1x32x4096x64,1x32x16384x64,1x32x65536x64,1x32x4096x128,1x32x16384x128,1x32x65536x128}
 NS=${NS:-4096,16384,65536}
+RACE_FILTER=${RACE_FILTER:-"N=77 GQA 28/4 batch 2"}
+BENCH_ARGS=${BENCH_ARGS:-}
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv | tee "$OUT/gpu.txt"
 has() { [[ " $SWEEP " == *" $1 "* ]]; }
@@ -18,17 +21,17 @@ if has tests; then
 fi
 if has memcheck; then
   echo "== compute-sanitizer memcheck on the GPU tests"
-  SPARSED_SANITIZER=1 compute-sanitizer --tool memcheck --print-limit 20 bun test --timeout 900000 test/*.gpu.test.ts >"$OUT/memcheck.log" 2>&1
+  compute-sanitizer --tool memcheck --print-limit 20 bun test --timeout 900000 test/*.gpu.test.ts >"$OUT/memcheck.log" 2>&1
   grep -E "ERROR SUMMARY|pass$|fail$" "$OUT/memcheck.log" | tail -5
 fi
 if has racecheck; then
   echo "== compute-sanitizer racecheck on the GPU tests"
-  SPARSED_SANITIZER=1 compute-sanitizer --tool racecheck --print-limit 20 bun test --timeout 900000 test/*.gpu.test.ts >"$OUT/racecheck.log" 2>&1
+  compute-sanitizer --tool racecheck --print-limit 20 bun test --timeout 900000 test/*.gpu.test.ts -t "$RACE_FILTER" >"$OUT/racecheck.log" 2>&1
   grep -E "RACECHECK SUMMARY|ERROR SUMMARY|pass$|fail$" "$OUT/racecheck.log" | tail -5
 fi
 if has bench; then
   echo "== our dense kernels"
-  bun bench/dense.ts --n "$NS" --all-variants --out "$OUT/sparsed.json" 2>&1 | grep -v "^│\|^┌\|^└\|^├" | tee "$OUT/bench.log" | tail -30
+  bun bench/dense.ts --n "$NS" --all-variants $BENCH_ARGS --out "$OUT/sparsed.json" 2>&1 | grep -v "^│\|^┌\|^└\|^├" | tee "$OUT/bench.log" | tail -30
 fi
 if has peers; then
   echo "== peers: SDPA FlashAttention-2 and cuDNN, ceilings"

@@ -187,7 +187,9 @@ __global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_
   }
 
   // Epilogue: full row denominators, normalize, LSE; O is staged through this warp's own rows of
-  // sQ (no other warp reads them) so that global stores are 16 bytes wide.
+  // sQ (no other warp reads them) so that global stores are 16 bytes wide. The __syncwarp orders
+  // the staging writes after every lane's last ldmatrix of those rows (racecheck flags it otherwise).
+  __syncwarp();
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt) {
     float inv[2];
