@@ -94,7 +94,7 @@ async function main(): Promise<number> {
           const x = inputs[turn++ % sets]!;
           dense(x.q, x.k, x.v, { out: x.out, lse: x.lse, variant });
         }, { iterations, warmup });
-        const row = { impl: "sparsed", variant, B, H, N, D, dtype, ms_median: t.msMedian, ms_min: t.msMin, ms_max: t.msMax, tflops: tflops(attentionFlops(B!, H!, N, N, D), t.msMedian), samples: t.samples };
+        const row = { impl: `sparsed-${variant.slice(variant.lastIndexOf("_") + 1)}`, variant, B, H, N, D, dtype, ms_median: t.msMedian, ms_min: t.msMin, ms_max: t.msMax, tflops: tflops(attentionFlops(B!, H!, N, N, D), t.msMedian), samples: t.samples };
         rows.push(row);
         console.log(`  D=${D} N=${N} ${variant}: ${t.msMedian.toFixed(3)} ms, ${row.tflops.toFixed(1)} TFLOP/s`);
       }
