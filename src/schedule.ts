@@ -44,11 +44,14 @@ export function switchStep(steps: number, skip: number): number {
   return Math.floor(steps * skip) + 1;
 }
 
-/** The phase of 0-based step t; a switch step at or past the last step makes the whole run dense. */
+/**
+ * The phase of 0-based step t. A switch step at or past the last step makes the whole run dense
+ * (every valid t is then below it), so that case needs no branch of its own.
+ */
 export function phaseOf(step: number, cfg: Pick<ScheduleConfig, "steps" | "skip">): Phase {
   if (!(Number.isInteger(step) && step >= 0 && step < cfg.steps))
     throw invalid(`step ${step} is out of range: steps run 0..${cfg.steps - 1} (raise \`steps\` or start a new generation at step 0)`);
   const sw = switchStep(cfg.steps, cfg.skip);
-  if (sw >= cfg.steps || step < sw) return "dense";
+  if (step < sw) return "dense";
   return step === sw ? "select" : "sparse";
 }
