@@ -1,12 +1,14 @@
 // The variant space: which kernels codegen can render, how each is named, and what is rejected.
 // A variant id spells every field in a fixed order and doubles as the build-cache and dispatch key.
 
-export const OPS = ["dense_fwd"] as const;
+export const OPS = ["dense_fwd", "sparse_fwd", "select"] as const;
 export const HEAD_DIMS = [64, 128] as const;
 export const DTYPES = ["bf16", "fp16"] as const;
-export const BLOCK_MS = [64, 128, 192] as const;
+export const BLOCK_MS = [32, 64, 128, 192] as const;
 export const BLOCK_NS = [32, 64, 128] as const;
-export const WARPS = [4, 8, 12] as const;
+export const WARPS = [2, 4, 8, 12] as const;
+/** Pattern block sizes of SparseD (shared/DESIGN.md section 1). */
+export const PATTERN_BLOCKS = [32, 64, 128] as const;
 /**
  * The instruction family a kernel is written for: sm80 = mma.sync/ldmatrix/cp.async (runs on sm_80
  * and later); sm90a = warpgroup MMA (wgmma), Hopper only (H100/H200).
@@ -37,15 +39,24 @@ export interface Tiles {
   warps: number;
 }
 
-/** Tile sizes used when none are given: the measured-best per arch and head dim (bench/NOTES.md). */
-export const DEFAULT_TILES: Record<Arch, Record<HeadDim, Tiles>> = {
-  sm80: {
-    64: { blockM: 128, blockN: 64, warps: 4 },
-    128: { blockM: 128, blockN: 64, warps: 4 },
+const t = (blockM: number, blockN: number, warps: number): Tiles => ({ blockM, blockN, warps });
+
+/**
+ * The variants built when no tiles are given, per op, instruction family and head dim: the
+ * measured-best dense tiles (bench/NOTES.md); for sparse, tiles that divide every pattern block size
+ * plus the fast ones for large blocks; for select, one variant per pattern block size.
+ */
+export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tiles[]>>>> = {
+  dense_fwd: {
+    sm80: { 64: [t(128, 64, 4)], 128: [t(128, 64, 4)] },
+    sm90a: { 64: [t(128, 64, 8)], 128: [t(192, 128, 12)] },
   },
-  sm90a: {
-    64: { blockM: 128, blockN: 64, warps: 8 },
-    128: { blockM: 192, blockN: 128, warps: 12 },
+  sparse_fwd: {
+    sm80: { 64: [t(32, 32, 2), t(64, 64, 4)], 128: [t(32, 32, 2), t(64, 64, 4)] },
+    sm90a: { 64: [t(64, 64, 4), t(128, 128, 8)], 128: [t(64, 64, 4), t(128, 128, 8)] },
+  },
+  select: {
+    sm80: { 64: [t(32, 32, 2), t(64, 64, 4), t(128, 128, 8)], 128: [t(32, 32, 2), t(64, 64, 4), t(128, 128, 8)] },
   },
 };
 
@@ -102,6 +113,12 @@ export function validateVariant(cfg: VariantConfig): string[] {
   ];
   if (problems.length) return problems;
   const rowsPerWarp = cfg.blockM / cfg.warps;
+  if (cfg.op === "select") {
+    if (cfg.arch !== "sm80") problems.push("select kernels are written for sm80 (they run on Hopper too)");
+    if (cfg.blockM !== cfg.blockN || !(PATTERN_BLOCKS as readonly number[]).includes(cfg.blockM) || rowsPerWarp !== 16)
+      problems.push(`select tiles are one pattern block: blockM = blockN in ${PATTERN_BLOCKS.join(", ")}, warps = blockM / 16`);
+  }
+  if (cfg.op === "dense_fwd" && cfg.blockM === 32) problems.push("dense blockM 32 is not offered (use 64 or more)");
   if (cfg.arch === "sm80" && rowsPerWarp !== 16 && rowsPerWarp !== 32)
     problems.push(`blockM / warps = ${rowsPerWarp}: each warp must own 16 or 32 query rows`);
   if (cfg.arch === "sm90a") {
@@ -131,15 +148,18 @@ export function expandVariants(sel: VariantSelection = {}): VariantConfig[] {
     for (const headDim of sel.headDims ?? HEAD_DIMS)
       for (const dtype of sel.dtypes ?? DTYPES)
         for (const arch of sel.archs ?? ARCHS) {
-          const tiles = DEFAULT_TILES[arch as Arch]?.[headDim as HeadDim] ?? { blockM: 0, blockN: 0, warps: 0 };
-          for (const blockM of sel.blockMs ?? [tiles.blockM])
-            for (const blockN of sel.blockNs ?? [tiles.blockN])
-              for (const warps of sel.warps ?? [tiles.warps]) {
-                const cfg = { op, headDim, dtype, arch, blockM, blockN, warps } as VariantConfig;
-                const p = validateVariant(cfg);
-                if (p.length) p.forEach((x) => problems.add(`${variantId(cfg)}: ${x}`));
-                else out.push(cfg);
-              }
+          const defaults = DEFAULT_TILES[op]?.[arch as Arch]?.[headDim as HeadDim];
+          if (!DEFAULT_TILES[op]?.[arch as Arch] && !sel.archs) continue; // no such family for this op (sm90a select), unless asked by name
+          const tileSets = sel.blockMs || sel.blockNs || sel.warps
+            ? (sel.blockMs ?? [defaults?.[0]?.blockM ?? 0]).flatMap((blockM) =>
+                (sel.blockNs ?? [defaults?.[0]?.blockN ?? 0]).flatMap((blockN) => (sel.warps ?? [defaults?.[0]?.warps ?? 0]).map((warps) => t(blockM, blockN, warps))))
+            : (defaults ?? [t(0, 0, 0)]);
+          for (const tiles of tileSets) {
+            const cfg = { op, headDim, dtype, arch, ...tiles } as VariantConfig;
+            const p = validateVariant(cfg);
+            if (p.length) p.forEach((x) => problems.add(`${variantId(cfg)}: ${x}`));
+            else out.push(cfg);
+          }
         }
   if (problems.size) throw new Error([...problems].join("\n"));
   return out;

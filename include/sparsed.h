@@ -43,6 +43,37 @@ typedef struct sparsed_dense_params {
   int32_t dtype; /* enum sparsed_dtype; checked against the variant */
 } sparsed_dense_params;
 
+/* A block-sparse pattern on the device (shared/DESIGN.md section 1, "Pattern selection"):
+ * counts int32 [B, Hq, nqb]; indices int32 [B, Hq, nqb, nkb], each row's first counts[] entries the
+ * ascending kv block indices it keeps, the rest -1. nqb = ceil(Nq / block_size), nkb = ceil(Nk / block_size). */
+typedef struct sparsed_pattern {
+  uint64_t counts, indices;
+  int32_t block_size, nqb, nkb, reserved;
+} sparsed_pattern;
+
+/* Block-sparse attention forward: dense attention with every key outside the row's kept blocks
+ * masked out. The kernel's query tile must divide block_size (one kv list per CTA). */
+typedef struct sparsed_sparse_params {
+  sparsed_dense_params attn;
+  sparsed_pattern pattern;
+} sparsed_sparse_params;
+
+/* Isolated selection: builds the pattern from Q and K (the attention tensors' layout and strides).
+ * lse: fp32 [B, Hq, Nq] written by the dense kernel with scale == sel_scale, or 0 to compute the
+ * row statistics first into workspace (fp32, at least B * Hq * Nq * 4 bytes; 0 when lse is given).
+ * The kernel's tiles are one pattern block (blockM = blockN = block_size). */
+typedef struct sparsed_select_params {
+  uint64_t q, k, lse, workspace;
+  int64_t q_stride[3];
+  int64_t k_stride[3];
+  int32_t batch, nq, nk, hq, hkv, head_dim;
+  int32_t gen_length; /* G: tokens being generated, at the end of the sequence */
+  float select;       /* keep ratio in (0, 1] */
+  float sel_scale;    /* softmax scale of the selection; default 1/sqrt(D) */
+  int32_t dtype;
+  sparsed_pattern pattern; /* output; block_size, nqb, nkb and both pointers set by the caller */
+} sparsed_select_params;
+
 typedef struct sparsed_device_info {
   char name[256];
   int32_t cc_major, cc_minor;
@@ -75,7 +106,7 @@ int sparsed_event_destroy(uint64_t event);
 int sparsed_event_record(uint64_t event, uint64_t stream);
 int sparsed_event_elapsed_ms(float* ms, uint64_t start, uint64_t end);
 
-#define SPARSED_ABI_VERSION 1
+#define SPARSED_ABI_VERSION 2
 
 #ifdef __cplusplus
 }

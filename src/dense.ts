@@ -40,7 +40,7 @@ export interface AttentionShape {
 
 const PARAMS_BYTES = 168; // sizeof(sparsed_dense_params)
 
-function check4d(t: DeviceTensor, name: string): void {
+export function check4d(t: DeviceTensor, name: string): void {
   if (!(t instanceof DeviceTensor)) throw invalid(`${name} must be a DeviceTensor`);
   if (t.buffer.freed) throw new SparsedError("FREED", `${name} was freed`);
   if (t.shape.length !== 4) throw invalid(`${name} must be 4-d [B, N, H, D]; got shape [${t.shape.join(", ")}]`);
@@ -100,8 +100,8 @@ export function pickDenseVariant(shape: AttentionShape, requested?: string): Man
   if (fits.length === 0) throw noneBuilt();
   for (const arch of archPreference()) {
     const mine = fits.filter((e) => e.arch === arch);
-    const tiles = DEFAULT_TILES[arch][shape.headDim as HeadDim];
-    const best = mine.find((e) => e.blockM === tiles.blockM && e.blockN === tiles.blockN && e.warps === tiles.warps) ?? mine[0];
+    const tiles = DEFAULT_TILES.dense_fwd[arch]?.[shape.headDim as HeadDim]?.[0];
+    const best = mine.find((e) => e.blockM === tiles?.blockM && e.blockN === tiles?.blockN && e.warps === tiles?.warps) ?? mine[0];
     if (best) return best;
   }
   throw noneBuilt();

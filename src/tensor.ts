@@ -4,8 +4,8 @@ import { DeviceBuffer } from "./device";
 import { decode, encode, type Dtype } from "./dtype";
 import { invalid } from "./errors";
 
-export type TensorDtype = Dtype | "f32";
-export const ELEMENT_BYTES: Record<TensorDtype, number> = { bf16: 2, fp16: 2, f32: 4 };
+export type TensorDtype = Dtype | "f32" | "i32";
+export const ELEMENT_BYTES: Record<TensorDtype, number> = { bf16: 2, fp16: 2, f32: 4, i32: 4 };
 
 export function contiguousStrides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
@@ -44,10 +44,11 @@ export class DeviceTensor {
   }
 
   /** Upload numbers (rounded to the dtype) or raw 16-bit patterns / float32 values. */
-  static fromHost(data: ArrayLike<number> | Uint16Array | Float32Array, shape: readonly number[], dtype: TensorDtype): DeviceTensor {
+  static fromHost(data: ArrayLike<number> | Uint16Array | Float32Array | Int32Array, shape: readonly number[], dtype: TensorDtype): DeviceTensor {
     checkShape(shape, "DeviceTensor.fromHost");
     if (data.length !== numel(shape)) throw invalid(`DeviceTensor.fromHost: ${data.length} values for shape [${shape.join(", ")}]`);
-    const raw = dtype === "f32" ? Float32Array.from(data) : data instanceof Uint16Array ? data : encode(data, dtype);
+    const raw =
+      dtype === "f32" ? Float32Array.from(data) : dtype === "i32" ? Int32Array.from(data) : data instanceof Uint16Array ? data : encode(data, dtype);
     const t = DeviceTensor.empty(shape, dtype);
     t.buffer.copyFromHost(raw);
     return t;
@@ -92,11 +93,11 @@ export class DeviceTensor {
     return contiguousStrides(this.shape).every((s, i) => this.shape[i] === 1 || s === this.strides[i]);
   }
 
-  /** Copy to the host, gathered into a contiguous array in shape order (raw 16-bit patterns or float32). */
-  toHostRaw(): Uint16Array | Float32Array {
+  /** Copy to the host, gathered into a contiguous array in shape order (raw 16-bit patterns, float32 or int32). */
+  toHostRaw(): Uint16Array | Float32Array | Int32Array {
     const n = numel(this.shape);
     const bytes = ELEMENT_BYTES[this.dtype];
-    const make = (len: number) => (this.dtype === "f32" ? new Float32Array(len) : new Uint16Array(len));
+    const make = (len: number) => (this.dtype === "f32" ? new Float32Array(len) : this.dtype === "i32" ? new Int32Array(len) : new Uint16Array(len));
     const span = Math.max(0, this.extent - this.offset);
     const all = make(span);
     this.buffer.copyToHost(all, this.offset * bytes);
@@ -115,7 +116,7 @@ export class DeviceTensor {
   /** Copy to the host as float64 values in shape order. */
   toHost(): Float64Array {
     const raw = this.toHostRaw();
-    return raw instanceof Float32Array ? Float64Array.from(raw) : decode(raw, this.dtype as Dtype);
+    return raw instanceof Uint16Array ? decode(raw, this.dtype as Dtype) : Float64Array.from(raw);
   }
 
   free(): void {
