@@ -76,7 +76,7 @@ export function symbolOf(cfg: VariantConfig): string {
   return `sparsed_${variantId(cfg)}`;
 }
 
-const ID_PATTERN = /^([a-z]+_[a-z]+)_hd(\d+)_bm(\d+)_bn(\d+)_w(\d+)_([a-z0-9]+)_(sm\d+a?)$/;
+const ID_PATTERN = /^([a-z]+(?:_[a-z]+)?)_hd(\d+)_bm(\d+)_bn(\d+)_w(\d+)_([a-z0-9]+)_(sm\d+a?)$/;
 
 /** Inverse of variantId; throws on an id that does not name a valid variant. */
 export function parseVariantId(id: string): VariantConfig {

@@ -72,7 +72,7 @@ export function attentionShape(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor
 }
 
 /** Instruction families the current GPU runs, best first. */
-function archPreference(): Arch[] {
+export function archPreference(): Arch[] {
   const [major, minor] = cachedDeviceInfo().computeCapability;
   return major === 9 && minor === 0 ? ["sm90a", "sm80"] : ["sm80"];
 }
@@ -129,8 +129,13 @@ export function defaultScale(headDim: number): number {
   return 1 / Math.sqrt(headDim);
 }
 
-export function dense(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, opts: DenseOptions = {}): DenseResult {
-  const s = attentionShape(q, k, v);
+/** Validates out/lse against the shape, allocates the missing ones, launches, frees what it allocated on failure. */
+export function runAttention(
+  s: AttentionShape,
+  opts: DenseOptions,
+  entry: ManifestEntry,
+  params: (out: DeviceTensor, lse: DeviceTensor | null, scale: number) => Uint8Array,
+): DenseResult {
   const scale = opts.scale ?? defaultScale(s.headDim);
   if (!(scale > 0) || !Number.isFinite(scale)) throw invalid(`scale must be a positive finite number; got ${scale}`);
   if (opts.out) {
@@ -146,12 +151,11 @@ export function dense(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, opts: D
       throw invalid(`lse must be a contiguous f32 tensor [${want.join(", ")}]; got [${opts.lse.shape.join(", ")}] ${opts.lse.dtype}`);
     if (opts.lse.ptr % 4n !== 0n) throw invalid("lse pointer is not 4-byte aligned");
   }
-  const entry = pickDenseVariant(s, opts.variant);
   const out = opts.out ?? DeviceTensor.empty([s.batch, s.nq, s.hq, s.headDim], s.dtype);
   let lse: DeviceTensor | null = null;
   try {
     lse = opts.lse === null ? null : (opts.lse ?? DeviceTensor.empty([s.batch, s.hq, s.nq], "f32"));
-    native().launch(entry, denseParams(q, k, v, out, lse, s, scale), opts.stream ?? 0n);
+    native().launch(entry, params(out, lse, scale), opts.stream ?? 0n);
   } catch (e) {
     if (!opts.out) out.free();
     if (lse && !opts.lse) lse.free();
@@ -160,3 +164,7 @@ export function dense(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, opts: D
   return { out, lse, variant: entry.id };
 }
 
+export function dense(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, opts: DenseOptions = {}): DenseResult {
+  const s = attentionShape(q, k, v);
+  return runAttention(s, opts, pickDenseVariant(s, opts.variant), (out, lse, scale) => denseParams(q, k, v, out, lse, s, scale));
+}

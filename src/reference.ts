@@ -27,30 +27,33 @@ export interface RowResult {
 }
 
 /**
- * One query row (b, h, i). With `round`, every stage a plain low-precision evaluation would store
- * in the dtype is rounded to it: scores, normalized probabilities, output.
+ * One query row (b, h, i) over all keys, or over `keys` (ascending key indices; sparse attention is
+ * dense attention with the other keys masked out). With `round`, every stage a plain low-precision
+ * evaluation would store in the dtype is rounded to it: scores, normalized probabilities, output.
  */
-export function attentionRow(x: HostInputs, b: number, h: number, i: number, round?: Dtype): RowResult {
+export function attentionRow(x: HostInputs, b: number, h: number, i: number, round?: Dtype, keys?: ArrayLike<number>): RowResult {
   const { nq, nk, hq, hkv, headDim: D } = x.shape;
   const hk = Math.floor(h / (hq / hkv));
   const r = round ? (t: number) => roundTo(round, t) : (t: number) => t;
+  const n = keys ? keys.length : nk;
+  const key = keys ? (m: number) => keys[m]! : (m: number) => m;
   const qOff = ((b * nq + i) * hq + h) * D;
-  const scores = new Float64Array(nk);
+  const scores = new Float64Array(n);
   let max = -Infinity;
-  for (let j = 0; j < nk; j++) {
-    const kOff = ((b * nk + j) * hkv + hk) * D;
+  for (let m = 0; m < n; m++) {
+    const kOff = ((b * nk + key(m)) * hkv + hk) * D;
     let dot = 0;
     for (let d = 0; d < D; d++) dot += x.q[qOff + d]! * x.k[kOff + d]!;
     const s = r(dot * x.scale);
-    scores[j] = s;
+    scores[m] = s;
     if (s > max) max = s;
   }
   let sum = 0;
-  for (let j = 0; j < nk; j++) sum += (scores[j] = Math.exp(scores[j]! - max));
+  for (let m = 0; m < n; m++) sum += (scores[m] = Math.exp(scores[m]! - max));
   const out = new Float64Array(D);
-  for (let j = 0; j < nk; j++) {
-    const p = r(scores[j]! / sum);
-    const vOff = ((b * nk + j) * hkv + hk) * D;
+  for (let m = 0; m < n; m++) {
+    const p = r(scores[m]! / sum);
+    const vOff = ((b * nk + key(m)) * hkv + hk) * D;
     for (let d = 0; d < D; d++) out[d]! += p * x.v[vOff + d]!;
   }
   if (round) for (let d = 0; d < D; d++) out[d] = r(out[d]!);

@@ -2,7 +2,7 @@
 // by the main job's check: random problems on the device (optionally strided views into padded
 // buffers) and the comparison on sampled rows against float64 and a plain low-precision evaluation.
 import { decode, encode, type Dtype } from "./dtype";
-import { attentionRow, relativeError, type HostInputs, type HostShape } from "./reference";
+import { attentionRow, relativeError, type HostInputs, type HostShape, type RowResult } from "./reference";
 import { rng, uniform } from "./random";
 import { DeviceTensor, numel } from "./tensor";
 
@@ -83,8 +83,21 @@ export interface Comparison {
   rows: number;
 }
 
-/** Compare O [B, Nq, Hq, D] and LSE [B, Hq, Nq] (host values) with the reference on sampled rows. */
-export function compareWithReference(p: Problem, out: Float64Array, lse: Float64Array | null, rowsPerHead: number, seed: number): Comparison {
+/** The reference of one row, exact or (with `round`) as a plain low-precision evaluation. */
+export type RowReference = (b: number, h: number, i: number, round?: Dtype) => RowResult;
+
+/**
+ * Compare O [B, Nq, Hq, D] and LSE [B, Hq, Nq] (host values) with the reference on sampled rows;
+ * the reference is dense attention unless `row` says otherwise (sparse attention's masked rows).
+ */
+export function compareWithReference(
+  p: Problem,
+  out: Float64Array,
+  lse: Float64Array | null,
+  rowsPerHead: number,
+  seed: number,
+  row: RowReference = (b, h, i, round) => attentionRow(p.host, b, h, i, round),
+): Comparison {
   const { batch, nq, hq, headDim: D } = p.shape;
   const got: number[] = [];
   const ref: number[] = [];
@@ -94,8 +107,8 @@ export function compareWithReference(p: Problem, out: Float64Array, lse: Float64
   for (let b = 0; b < batch; b++)
     for (let h = 0; h < hq; h++)
       for (const i of sampleRows(nq, rowsPerHead, seed + b * 1000 + h)) {
-        const exact = attentionRow(p.host, b, h, i);
-        const plain = attentionRow(p.host, b, h, i, p.dtype);
+        const exact = row(b, h, i);
+        const plain = row(b, h, i, p.dtype);
         const off = ((b * nq + i) * hq + h) * D;
         for (let d = 0; d < D; d++) {
           got.push(out[off + d]!);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "sparsed.h"
 #include "sparsed/status.cuh"
+#include "sparsed.h"
 
 namespace sparsed {
 
@@ -71,6 +72,18 @@ int validate_dense(const sparsed_dense_params* p, int head_dim, int dtype_code) 
   SPARSED_TRY(check_operand("v", p->v, p->v_stride));
   SPARSED_TRY(check_operand("o", p->o, p->o_stride));
   if (p->lse && p->lse % 4 != 0) return fail(SPARSED_ERR_INVALID, "lse pointer is not 4-byte aligned");
+  return SPARSED_OK;
+}
+
+int validate_pattern(const sparsed_sparse_params* sp, int bm, int bn) {
+  const sparsed_pattern& pt = sp->pattern;
+  if (!pt.counts || !pt.indices) return fail(SPARSED_ERR_INVALID, "pattern counts/indices is a null pointer");
+  if (pt.counts % 4 || pt.indices % 4) return fail(SPARSED_ERR_INVALID, "pattern arrays must be 4-byte aligned");
+  if (pt.block_size < 1 || pt.block_size % bm || pt.block_size % bn)
+    return fail(SPARSED_ERR_INVALID, "pattern block size %d is not a multiple of this kernel's tiles (blockM %d, blockN %d)", pt.block_size, bm, bn);
+  const int nqb = (sp->attn.nq + pt.block_size - 1) / pt.block_size, nkb = (sp->attn.nk + pt.block_size - 1) / pt.block_size;
+  if (pt.nqb != nqb || pt.nkb != nkb)
+    return fail(SPARSED_ERR_INVALID, "pattern has %d x %d blocks; Nq = %d, Nk = %d with block size %d need %d x %d", pt.nqb, pt.nkb, sp->attn.nq, sp->attn.nk, pt.block_size, nqb, nkb);
   return SPARSED_OK;
 }
 

@@ -16,7 +16,9 @@ describe("variant naming", () => {
 
   test("ids round-trip for the whole default space", () => {
     const all = expandVariants();
-    expect(all.length).toBe(8); // 2 head dims x 2 dtypes x 2 instruction families
+    // Per head dim and dtype: dense 1 per family (2), sparse 2 per family (4), select 1 per block size (3).
+    expect(all.length).toBe(2 * 2 * (2 + 4 + 3));
+    expect(all.filter((v) => v.op === "select").every((v) => v.arch === "sm80" && v.blockM === v.blockN)).toBe(true);
     expect(new Set(all.map(variantId)).size).toBe(all.length);
     for (const v of all) expect(parseVariantId(variantId(v))).toEqual(v);
   });
@@ -32,7 +34,11 @@ describe("variant validation", () => {
     expect(validateVariant({ ...hd128, dtype: "fp8" as never })).toEqual(["dtype fp8 is not supported (supported: bf16, fp16)"]);
     expect(validateVariant({ ...hd128, warps: 8 }).join()).toMatch(/one warpgroup \(4 warps\) per 64 rows: warps must be blockM \/ 16 = 12/);
     expect(validateVariant({ ...hd128, blockN: 32 }).join()).toMatch(/sm90a kernels take blockN 64 or 128/);
-    expect(validateVariant({ ...hd128, arch: "sm80", blockM: 128, warps: 2 as never }).join()).toMatch(/warps 2 is not supported/);
+    expect(validateVariant({ ...hd128, arch: "sm80", blockM: 128, warps: 3 as never }).join()).toMatch(/warps 3 is not supported/);
+    expect(validateVariant({ ...hd128, arch: "sm80", blockM: 128, warps: 2 }).join()).toMatch(/each warp must own 16 or 32 query rows/);
+    expect(validateVariant({ ...hd128, op: "select", arch: "sm80", blockM: 64, blockN: 128, warps: 4 }).join()).toMatch(/select tiles are one pattern block/);
+    expect(validateVariant({ ...hd128, op: "select", blockM: 128, blockN: 128, warps: 8 }).join()).toMatch(/select kernels are written for sm80/);
+    expect(validateVariant({ ...hd128, op: "dense_fwd", arch: "sm80", blockM: 32, blockN: 32, warps: 2 }).join()).toMatch(/dense blockM 32 is not offered/);
     expect(validateVariant({ ...hd128, arch: "sm80", blockM: 64, warps: 8 }).join()).toMatch(/each warp must own 16 or 32 query rows/);
     const big = { ...hd128, arch: "sm80" as const, blockM: 192, blockN: 128, warps: 12 };
     expect(smemBytes(big)).toBeGreaterThan(163 * 1024);
@@ -70,7 +76,7 @@ describe("rendering", () => {
 
 describe("generate CLI", () => {
   test("flags select the variant set", () => {
-    const o = parseArgs(["--head-dim", "64", "--dtype=fp16", "--arch", "sm80", "--gencode", "sm90a"]);
+    const o = parseArgs(["--op", "dense_fwd", "--head-dim", "64", "--dtype=fp16", "--arch", "sm80", "--gencode", "sm90a"]);
     expect(expandVariants(o.selection).map(variantId)).toEqual(["dense_fwd_hd64_bm128_bn64_w4_fp16_sm80"]);
     expect(o.gencodes).toEqual(["sm90a"]);
   });
@@ -85,7 +91,7 @@ describe("generate CLI", () => {
   });
 
   test("--help documents every flag", () => {
-    for (const f of ["--op", "--head-dim", "--dtype", "--arch", "--block-m", "--block-n", "--warps", "--variant", "--config", "--gencode", "--force", "--ptxas-info", "--list", "--json"])
+    for (const f of ["sparse_fwd", "select", "--op", "--head-dim", "--dtype", "--arch", "--block-m", "--block-n", "--warps", "--variant", "--config", "--gencode", "--force", "--ptxas-info", "--list", "--json"])
       expect(HELP).toContain(f);
   });
 

@@ -11,9 +11,10 @@
 
 namespace sparsed {
 
-template <int D_, int BM_, int BN_, int WARPS_, typename DT_>
+template <int D_, int BM_, int BN_, int WARPS_, typename DT_, bool SPARSE_ = false>
 struct DenseConfig {
   static constexpr int D = D_, BM = BM_, BN = BN_, WARPS = WARPS_, THREADS = WARPS_ * 32;
+  static constexpr bool kSparse = SPARSE_;  // walk the row's kv block list instead of every key
   using DT = DT_;
   using Elem = typename DT_::elem;
   static constexpr int MT = BM / (16 * WARPS);  // 16-row mma tiles per warp
@@ -77,8 +78,40 @@ __device__ inline void mask_tail(float (&s)[BN / 8][4], int key0, int nk, int t4
   }
 }
 
+// The key tiles of BN keys one CTA visits: all of them (dense), or those of the kv blocks its query
+// block keeps (sparse; the query tile divides the pattern block, so one list serves every row).
+// A block index outside [0, nkb) is sent past the end, where loads zero-fill and scores are masked.
 template <typename C>
-__global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_dense_params p) {
+struct KeyTiles {
+  const int* list = nullptr;
+  int count, per = 1, block = 0, nkb = 0;
+  __device__ KeyTiles(const sparsed_sparse_params& sp, int m0, int b, int h) {
+    if constexpr (C::kSparse) {
+      const sparsed_pattern& pt = sp.pattern;
+      const int64_t row = ((int64_t)b * sp.attn.hq + h) * pt.nqb + m0 / pt.block_size;
+      list = reinterpret_cast<const int*>(pt.indices) + row * pt.nkb;
+      per = pt.block_size / C::BN;
+      block = pt.block_size;
+      nkb = pt.nkb;
+      count = min(max(reinterpret_cast<const int*>(pt.counts)[row], 0), pt.nkb) * per;
+    } else {
+      count = (sp.attn.nk + C::BN - 1) / C::BN;
+    }
+  }
+  __device__ int key0(int t) const {
+    if constexpr (C::kSparse) {
+      int blk = list[t / per];
+      if (blk < 0 || blk >= nkb) blk = nkb;
+      return blk * block + (t % per) * C::BN;
+    } else {
+      return t * C::BN;
+    }
+  }
+};
+
+template <typename C>
+__global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_sparse_params sp) {
+  const sparsed_dense_params& p = sp.attn;
   constexpr int D = C::D, BM = C::BM, BN = C::BN, NT = C::THREADS, MT = C::MT;
   using Elem = typename C::Elem;
   using DT = typename C::DT;
@@ -98,16 +131,18 @@ __global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_
   const Elem* vg = reinterpret_cast<const Elem*>(p.v) + b * p.v_stride[0] + hk * p.v_stride[2];
   Elem* og = reinterpret_cast<Elem*>(p.o) + b * p.o_stride[0] + h * p.o_stride[2];
 
-  const int nblocks = (p.nk + BN - 1) / BN;
+  const KeyTiles<C> tiles(sp, m0, b, h);
+  const int nblocks = tiles.count;
   const float sl2 = p.scale * 1.4426950408889634f;  // scale folded into exp2
 
   auto load_kv = [&](int j) {
     Elem* stage = sKV + (j & 1) * 2 * BN * D;
-    load_tile_async<BN, D, NT>(stage, kg, p.k_stride[1], j * BN, p.nk, tid);
-    load_tile_async<BN, D, NT>(stage + BN * D, vg, p.v_stride[1], j * BN, p.nk, tid);
+    const int key0 = tiles.key0(j);
+    load_tile_async<BN, D, NT>(stage, kg, p.k_stride[1], key0, p.nk, tid);
+    load_tile_async<BN, D, NT>(stage + BN * D, vg, p.v_stride[1], key0, p.nk, tid);
   };
   load_tile_async<BM, D, NT>(sQ, qg, p.q_stride[1], m0, p.nq, tid);
-  load_kv(0);
+  if (nblocks > 0) load_kv(0);
   cp_async_commit();
 
   uint32_t qf[C::kQInRegs ? D / 16 : 1][4];
@@ -164,9 +199,10 @@ __global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_
     }
 
     uint32_t pf[MT][BN / 16][4];
+    const int key0 = tiles.key0(j);
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
-      if ((j + 1) * BN > p.nk) mask_tail<BN>(s[mt], j * BN, p.nk, t4);
+      if (key0 + BN > p.nk) mask_tail<BN>(s[mt], key0, p.nk, t4);
       softmax_step<BN, D, DT>(s[mt], st[mt], o[mt], pf[mt], sl2);
     }
 
@@ -198,10 +234,10 @@ __global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_
       float l = st[mt].l[r];
       l += __shfl_xor_sync(0xffffffff, l, 1);
       l += __shfl_xor_sync(0xffffffff, l, 2);
-      inv[r] = 1.f / l;
+      inv[r] = l > 0.f ? 1.f / l : 0.f;  // l = 0 only for a sparse row with no kept block: O = 0
       const int row = m0 + wrow + mt * 16 + g + 8 * r;
       if (p.lse && t4 == 0 && row < p.nq)
-        reinterpret_cast<float*>(p.lse)[((int64_t)b * p.hq + h) * p.nq + row] = st[mt].m[r] * p.scale + logf(l);
+        reinterpret_cast<float*>(p.lse)[((int64_t)b * p.hq + h) * p.nq + row] = l > 0.f ? st[mt].m[r] * p.scale + logf(l) : -INFINITY;
     }
     const int r0 = wrow + mt * 16 + g;
 #pragma unroll
@@ -223,10 +259,13 @@ __global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_
 
 // Checks what a caller from any FFI could get wrong, so that bad input is an error, never a fault.
 int validate_dense(const sparsed_dense_params* p, int head_dim, int dtype_code);
+// The pattern's sizes against the attention shape and the kernel's tiles (BM and BN divide the block).
+int validate_pattern(const sparsed_sparse_params* p, int bm, int bn);
 
 // Shared-memory opt-in (once per kernel), grid (query blocks, heads, batch), launch, launch check.
 template <typename C, typename Kernel>
-int launch_kernel(Kernel kernel, const sparsed_dense_params* p, uint64_t stream) {
+int launch_kernel(Kernel kernel, const sparsed_sparse_params* sp, uint64_t stream) {
+  const sparsed_dense_params* p = &sp->attn;
   const cudaDeviceProp* props = nullptr;
   SPARSED_TRY(current_device(&props));
   if (C::kSmemBytes > (int)props->sharedMemPerBlockOptin)
@@ -238,17 +277,38 @@ int launch_kernel(Kernel kernel, const sparsed_dense_params* p, uint64_t stream)
   }
   dim3 grid((p->nq + C::BM - 1) / C::BM, p->hq, p->batch);
   if (grid.y > 65535 || grid.z > 65535) return fail(SPARSED_ERR_INVALID, "Hq (%d) and batch (%d) must each be at most 65535", p->hq, p->batch);
-  kernel<<<grid, C::THREADS, C::kSmemBytes, reinterpret_cast<cudaStream_t>(stream)>>>(*p);
+  kernel<<<grid, C::THREADS, C::kSmemBytes, reinterpret_cast<cudaStream_t>(stream)>>>(*sp);
   return check_cuda(cudaGetLastError(), "attention kernel launch");
 }
 
-template <typename C>
-int launch_dense(const sparsed_dense_params* p, uint64_t stream) {
-  SPARSED_TRY(validate_dense(p, C::D, C::DT::code));
+// The entry points' common checks: the attention tensors, the pattern (sparse), the device's family.
+template <typename C, typename Params>
+int prepare_launch(const Params* p, sparsed_sparse_params* sp, int min_major, bool exact_sm90) {
+  if (!p) return fail(SPARSED_ERR_INVALID, "params is a null pointer");
+  if constexpr (C::kSparse) {
+    *sp = *p;
+    SPARSED_TRY(validate_dense(&sp->attn, C::D, C::DT::code));
+    SPARSED_TRY(validate_pattern(sp, C::BM, C::BN));
+  } else {
+    sp->attn = *p;
+    sp->pattern = sparsed_pattern{};
+    SPARSED_TRY(validate_dense(&sp->attn, C::D, C::DT::code));
+  }
   const cudaDeviceProp* props = nullptr;
   SPARSED_TRY(current_device(&props));
-  if (props->major < 8) return fail(SPARSED_ERR_NO_DEVICE, "this kernel needs compute capability 8.0 or newer; the device is %d.%d", props->major, props->minor);
-  return launch_kernel<C>(dense_fwd_kernel<C>, p, stream);
+  if (exact_sm90 && (props->major != 9 || props->minor != 0))
+    return fail(SPARSED_ERR_INVALID, "this kernel uses Hopper-only instructions (sm_90a: H100/H200); the device is %d.%d: use an sm80 variant", props->major, props->minor);
+  if (props->major < min_major)
+    return fail(SPARSED_ERR_NO_DEVICE, "this kernel needs compute capability %d.0 or newer; the device is %d.%d", min_major, props->major, props->minor);
+  return SPARSED_OK;
+}
+
+// Entry point of the sm80 family; Params is sparsed_dense_params or, for sparse variants, sparsed_sparse_params.
+template <typename C, typename Params>
+int launch_dense(const Params* p, uint64_t stream) {
+  sparsed_sparse_params sp;
+  SPARSED_TRY((prepare_launch<C, Params>(p, &sp, 8, false)));
+  return launch_kernel<C>(dense_fwd_kernel<C>, &sp, stream);
 }
 
 }  // namespace sparsed

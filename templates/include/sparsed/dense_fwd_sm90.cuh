@@ -10,9 +10,10 @@
 
 namespace sparsed {
 
-template <int D_, int BM_, int BN_, typename DT_, int CTAS_PER_SM_ = 1>
+template <int D_, int BM_, int BN_, typename DT_, bool SPARSE_ = false, int CTAS_PER_SM_ = 1>
 struct DenseSm90Config {
   static constexpr int D = D_, BM = BM_, BN = BN_, WARPGROUPS = BM_ / 64, THREADS = WARPGROUPS * 128;
+  static constexpr bool kSparse = SPARSE_;  // walk the row's kv block list instead of every key
   static constexpr int CTAS_PER_SM = CTAS_PER_SM_;
   using DT = DT_;
   using Elem = typename DT_::elem;
@@ -42,8 +43,9 @@ __device__ inline void load_tile_sw128(uint32_t smem, const Elem* gbase, int64_t
 }
 
 template <typename C>
-__global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_kernel(const sparsed_dense_params p) {
+__global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_kernel(const sparsed_sparse_params sp) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  const sparsed_dense_params& p = sp.attn;
   constexpr int D = C::D, BM = C::BM, BN = C::BN, NT = C::THREADS;
   using Elem = typename C::Elem;
   using DT = typename C::DT;
@@ -64,16 +66,18 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
   const Elem* vg = reinterpret_cast<const Elem*>(p.v) + b * p.v_stride[0] + hk * p.v_stride[2];
   Elem* og = reinterpret_cast<Elem*>(p.o) + b * p.o_stride[0] + h * p.o_stride[2];
 
-  const int nblocks = (p.nk + BN - 1) / BN;
+  const KeyTiles<C> tiles(sp, m0, b, h);
+  const int nblocks = tiles.count;
   const float sl2 = p.scale * 1.4426950408889634f;
 
   auto load_kv = [&](int j) {
     const uint32_t stage = sKV + (j & 1) * 2 * kTileKV;
-    load_tile_sw128<BN, D, NT>(stage, kg, p.k_stride[1], j * BN, p.nk, tid);
-    load_tile_sw128<BN, D, NT>(stage + kTileKV, vg, p.v_stride[1], j * BN, p.nk, tid);
+    const int key0 = tiles.key0(j);
+    load_tile_sw128<BN, D, NT>(stage, kg, p.k_stride[1], key0, p.nk, tid);
+    load_tile_sw128<BN, D, NT>(stage + kTileKV, vg, p.v_stride[1], key0, p.nk, tid);
   };
   load_tile_sw128<BM, D, NT>(sQ, qg, p.q_stride[1], m0, p.nq, tid);
-  load_kv(0);
+  if (nblocks > 0) load_kv(0);
   cp_async_commit();
 
   float o[D / 8][4];
@@ -106,7 +110,8 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
     sm90::wait<0>();
 
     uint32_t pf[BN / 16][4];
-    if ((j + 1) * BN > p.nk) mask_tail<BN>(s, j * BN, p.nk, t4);
+    const int key0 = tiles.key0(j);
+    if (key0 + BN > p.nk) mask_tail<BN>(s, key0, p.nk, t4);
     softmax_step<BN, D, DT>(s, st, o, pf, sl2);
 
     // O += P V: B = V as [keys][d] (d contiguous, so MN-major: transposed); 16 keys per k-step =
@@ -130,10 +135,10 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
     float l = st.l[r];
     l += __shfl_xor_sync(0xffffffff, l, 1);
     l += __shfl_xor_sync(0xffffffff, l, 2);
-    inv[r] = 1.f / l;
+    inv[r] = l > 0.f ? 1.f / l : 0.f;  // l = 0 only for a sparse row with no kept block: O = 0
     const int row = m0 + wrow + g + 8 * r;
     if (p.lse && t4 == 0 && row < p.nq)
-      reinterpret_cast<float*>(p.lse)[((int64_t)b * p.hq + h) * p.nq + row] = st.m[r] * p.scale + logf(l);
+      reinterpret_cast<float*>(p.lse)[((int64_t)b * p.hq + h) * p.nq + row] = l > 0.f ? st.m[r] * p.scale + logf(l) : -INFINITY;
   }
 #pragma unroll
   for (int i = 0; i < D / 8; ++i) {
@@ -154,14 +159,12 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
 #endif
 }
 
-template <typename C>
-int launch_dense_sm90(const sparsed_dense_params* p, uint64_t stream) {
-  SPARSED_TRY(validate_dense(p, C::D, C::DT::code));
-  const cudaDeviceProp* props = nullptr;
-  SPARSED_TRY(current_device(&props));
-  if (props->major != 9 || props->minor != 0)
-    return fail(SPARSED_ERR_INVALID, "this kernel uses Hopper-only instructions (sm_90a: H100/H200); the device is %d.%d: use an sm80 variant", props->major, props->minor);
-  return launch_kernel<C>(dense_fwd_sm90_kernel<C>, p, stream);
+// Entry point of the sm90a family; Params is sparsed_dense_params or, for sparse variants, sparsed_sparse_params.
+template <typename C, typename Params>
+int launch_dense_sm90(const Params* p, uint64_t stream) {
+  sparsed_sparse_params sp;
+  SPARSED_TRY((prepare_launch<C, Params>(p, &sp, 9, true)));
+  return launch_kernel<C>(dense_fwd_sm90_kernel<C>, &sp, stream);
 }
 
 }  // namespace sparsed
