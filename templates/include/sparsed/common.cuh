@@ -76,11 +76,11 @@ struct SwizzledTile {
   }
 };
 
-// Copy rows [row0, row0 + ROWS) of a row-strided global matrix into a swizzled shared tile;
-// rows at or past `limit` are zero-filled so that masked keys never contribute NaN through V.
-template <int ROWS, int D, int THREADS, typename Elem>
-__device__ inline void load_tile_async(Elem* smem, const Elem* gbase, int64_t row_stride, int row0, int limit,
-                                       int tid) {
+// Copy rows [row0, row0 + ROWS) of a row-strided global matrix (D 16-bit elements a row) into shared
+// memory at smem + offset(r, c) bytes for 16-byte chunk c of row r. Rows at or past `limit` are
+// zero-filled, so that masked keys never contribute NaN through V.
+template <int ROWS, int D, int THREADS, typename Offset, typename Elem>
+__device__ inline void load_rows_async(uint32_t smem, Offset offset, const Elem* gbase, int64_t row_stride, int row0, int limit, int tid) {
   constexpr int kChunks = D / 8;
   constexpr int kTotal = ROWS * kChunks;
 #pragma unroll
@@ -90,8 +90,14 @@ __device__ inline void load_tile_async(Elem* smem, const Elem* gbase, int64_t ro
     const int r = idx / kChunks, c = idx % kChunks;
     const bool valid = row0 + r < limit;
     const Elem* src = valid ? gbase + (int64_t)(row0 + r) * row_stride + c * 8 : gbase;
-    cp_async_16(smem_addr(smem + SwizzledTile<D>::offset(r, c)), src, valid ? 16 : 0);
+    cp_async_16(smem + offset(r, c), src, valid ? 16 : 0);
   }
+}
+
+// The same into a SwizzledTile<D>.
+template <int ROWS, int D, int THREADS, typename Elem>
+__device__ inline void load_tile_async(Elem* smem, const Elem* gbase, int64_t row_stride, int row0, int limit, int tid) {
+  load_rows_async<ROWS, D, THREADS>(smem_addr(smem), [](int r, int c) { return (uint32_t)SwizzledTile<D>::offset(r, c) * 2; }, gbase, row_stride, row0, limit, tid);
 }
 
 }  // namespace sparsed

@@ -78,6 +78,45 @@ __device__ inline void mask_tail(float (&s)[BN / 8][4], int key0, int nk, int t4
   }
 }
 
+// Epilogue of one warp's 16-row tile: full row denominators, normalize O, write the LSE, and stage O
+// as 16-bit values into rows [r0, r0 + 16) of a swizzled [rows][D] shared tile (for 16-byte stores).
+template <int D, typename DT>
+__device__ inline void finish_tile(const float (&o)[D / 8][4], const RowState& st, typename DT::elem* stage, int r0, int m0,
+                                   const sparsed_dense_params& p, int b, int h, int lane) {
+  using Tile = SwizzledTile<D>;
+  const int g = lane / 4, t4 = lane % 4;
+  float inv[2];
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    float l = st.l[r];
+    l += __shfl_xor_sync(0xffffffff, l, 1);
+    l += __shfl_xor_sync(0xffffffff, l, 2);
+    inv[r] = l > 0.f ? 1.f / l : 0.f;  // l = 0 only for a sparse row with no kept block: O = 0
+    const int row = m0 + r0 + g + 8 * r;
+    if (p.lse && t4 == 0 && row < p.nq)
+      reinterpret_cast<float*>(p.lse)[((int64_t)b * p.hq + h) * p.nq + row] = l > 0.f ? st.m[r] * p.scale + logf(l) : -INFINITY;
+  }
+#pragma unroll
+  for (int i = 0; i < D / 8; ++i) {
+    *reinterpret_cast<uint32_t*>(stage + Tile::offset(r0 + g, i) + 2 * t4) = DT::pack(o[i][0] * inv[0], o[i][1] * inv[0]);
+    *reinterpret_cast<uint32_t*>(stage + Tile::offset(r0 + g + 8, i) + 2 * t4) = DT::pack(o[i][2] * inv[1], o[i][3] * inv[1]);
+  }
+}
+
+// Copy ROWS staged rows starting at r0 to O with 16-byte stores (one warp; rows past Nq are skipped).
+template <int D, int ROWS, typename Elem>
+__device__ inline void store_rows(const Elem* stage, int r0, Elem* og, int m0, const sparsed_dense_params& p, int lane) {
+  using Tile = SwizzledTile<D>;
+  constexpr int kChunks = D / 8;
+#pragma unroll
+  for (int i = 0; i < ROWS * kChunks / 32; ++i) {
+    const int idx = lane + i * 32;
+    const int r = r0 + idx / kChunks, c = idx % kChunks;
+    if (m0 + r < p.nq)
+      *reinterpret_cast<uint4*>(og + (int64_t)(m0 + r) * p.o_stride[1] + c * 8) = *reinterpret_cast<const uint4*>(stage + Tile::offset(r, c));
+  }
+}
+
 // The key tiles of BN keys one CTA visits: all of them (dense), or those of the kv blocks its query
 // block keeps (sparse; the query tile divides the pattern block, so one list serves every row).
 // A block index outside [0, nkb) is sent past the end, where loads zero-fill and scores are masked.
@@ -222,39 +261,13 @@ __global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_
     }
   }
 
-  // Epilogue: full row denominators, normalize, LSE; O is staged through this warp's own rows of
-  // sQ (no other warp reads them) so that global stores are 16 bytes wide. The __syncwarp orders
-  // the staging writes after every lane's last ldmatrix of those rows (racecheck flags it otherwise).
+  // Epilogue. The __syncwarp orders the staging writes over this warp's Q rows after every lane's
+  // last ldmatrix of them (racecheck flags it otherwise); no other warp reads those rows.
   __syncwarp();
 #pragma unroll
-  for (int mt = 0; mt < MT; ++mt) {
-    float inv[2];
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      float l = st[mt].l[r];
-      l += __shfl_xor_sync(0xffffffff, l, 1);
-      l += __shfl_xor_sync(0xffffffff, l, 2);
-      inv[r] = l > 0.f ? 1.f / l : 0.f;  // l = 0 only for a sparse row with no kept block: O = 0
-      const int row = m0 + wrow + mt * 16 + g + 8 * r;
-      if (p.lse && t4 == 0 && row < p.nq)
-        reinterpret_cast<float*>(p.lse)[((int64_t)b * p.hq + h) * p.nq + row] = l > 0.f ? st[mt].m[r] * p.scale + logf(l) : -INFINITY;
-    }
-    const int r0 = wrow + mt * 16 + g;
-#pragma unroll
-    for (int i = 0; i < D / 8; ++i) {
-      *reinterpret_cast<uint32_t*>(sQ + Tile::offset(r0, i) + 2 * t4) = DT::pack(o[mt][i][0] * inv[0], o[mt][i][1] * inv[0]);
-      *reinterpret_cast<uint32_t*>(sQ + Tile::offset(r0 + 8, i) + 2 * t4) = DT::pack(o[mt][i][2] * inv[1], o[mt][i][3] * inv[1]);
-    }
-  }
+  for (int mt = 0; mt < MT; ++mt) finish_tile<D, DT>(o[mt], st[mt], sQ, wrow + mt * 16, m0, p, b, h, lane);
   __syncwarp();
-  constexpr int kChunks = D / 8;
-#pragma unroll
-  for (int i = 0; i < 16 * MT * kChunks / 32; ++i) {
-    const int idx = lane + i * 32;
-    const int r = wrow + idx / kChunks, c = idx % kChunks;
-    if (m0 + r < p.nq)
-      *reinterpret_cast<uint4*>(og + (int64_t)(m0 + r) * p.o_stride[1] + c * 8) = *reinterpret_cast<const uint4*>(sQ + Tile::offset(r, c));
-  }
+  store_rows<D, 16 * MT>(sQ, wrow, og, m0, p, lane);
 }
 
 // Checks what a caller from any FFI could get wrong, so that bad input is an error, never a fault.
@@ -303,12 +316,18 @@ int prepare_launch(const Params* p, sparsed_sparse_params* sp, int min_major, bo
   return SPARSED_OK;
 }
 
-// Entry point of the sm80 family; Params is sparsed_dense_params or, for sparse variants, sparsed_sparse_params.
+// An entry point: check the parameters and the device, then launch `kernel` (Params is
+// sparsed_dense_params or, for sparse variants, sparsed_sparse_params).
+template <typename C, typename Params, typename Kernel>
+int launch_entry(Kernel kernel, const Params* p, uint64_t stream, int min_major, bool exact_sm90) {
+  sparsed_sparse_params sp;
+  SPARSED_TRY((prepare_launch<C, Params>(p, &sp, min_major, exact_sm90)));
+  return launch_kernel<C>(kernel, &sp, stream);
+}
+
 template <typename C, typename Params>
 int launch_dense(const Params* p, uint64_t stream) {
-  sparsed_sparse_params sp;
-  SPARSED_TRY((prepare_launch<C, Params>(p, &sp, 8, false)));
-  return launch_kernel<C>(dense_fwd_kernel<C>, &sp, stream);
+  return launch_entry<C>(dense_fwd_kernel<C>, p, stream, 8, false);
 }
 
 }  // namespace sparsed

@@ -30,16 +30,7 @@ __device__ inline uint32_t sw128_offset(int r, int c) {
 
 template <int ROWS, int D, int THREADS, typename Elem>
 __device__ inline void load_tile_sw128(uint32_t smem, const Elem* gbase, int64_t row_stride, int row0, int limit, int tid) {
-  constexpr int kChunks = D / 8, kTotal = ROWS * kChunks;
-#pragma unroll
-  for (int i = 0; i < (kTotal + THREADS - 1) / THREADS; ++i) {
-    const int idx = tid + i * THREADS;
-    if (kTotal % THREADS != 0 && idx >= kTotal) break;
-    const int r = idx / kChunks, c = idx % kChunks;
-    const bool valid = row0 + r < limit;
-    const Elem* src = valid ? gbase + (int64_t)(row0 + r) * row_stride + c * 8 : gbase;
-    cp_async_16(smem + sw128_offset<ROWS>(r, c), src, valid ? 16 : 0);
-  }
+  load_rows_async<ROWS, D, THREADS>(smem, [](int r, int c) { return sw128_offset<ROWS>(r, c); }, gbase, row_stride, row0, limit, tid);
 }
 
 template <typename C>
@@ -124,47 +115,20 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
     sm90::wait<0>();
   }
 
-  // Epilogue: as in dense_fwd.cuh, staging O through shared memory after every warp is done with Q.
+  // Epilogue (dense_fwd.cuh's), staging O over Q once every warpgroup is done reading Q.
   __syncthreads();
   Elem* stage = reinterpret_cast<Elem*>(smem_raw + (base - smem_addr(smem_raw)));
-  using Tile = SwizzledTile<D>;
-  const int wrow = warp * 16;
-  float inv[2];
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    float l = st.l[r];
-    l += __shfl_xor_sync(0xffffffff, l, 1);
-    l += __shfl_xor_sync(0xffffffff, l, 2);
-    inv[r] = l > 0.f ? 1.f / l : 0.f;  // l = 0 only for a sparse row with no kept block: O = 0
-    const int row = m0 + wrow + g + 8 * r;
-    if (p.lse && t4 == 0 && row < p.nq)
-      reinterpret_cast<float*>(p.lse)[((int64_t)b * p.hq + h) * p.nq + row] = l > 0.f ? st.m[r] * p.scale + logf(l) : -INFINITY;
-  }
-#pragma unroll
-  for (int i = 0; i < D / 8; ++i) {
-    *reinterpret_cast<uint32_t*>(stage + Tile::offset(wrow + g, i) + 2 * t4) = DT::pack(o[i][0] * inv[0], o[i][1] * inv[0]);
-    *reinterpret_cast<uint32_t*>(stage + Tile::offset(wrow + g + 8, i) + 2 * t4) = DT::pack(o[i][2] * inv[1], o[i][3] * inv[1]);
-  }
+  finish_tile<D, DT>(o, st, stage, warp * 16, m0, p, b, h, lane);
   __syncwarp();
-  constexpr int kChunks = D / 8;
-#pragma unroll
-  for (int i = 0; i < 16 * kChunks / 32; ++i) {
-    const int idx = lane + i * 32;
-    const int r = wrow + idx / kChunks, c = idx % kChunks;
-    if (m0 + r < p.nq)
-      *reinterpret_cast<uint4*>(og + (int64_t)(m0 + r) * p.o_stride[1] + c * 8) = *reinterpret_cast<const uint4*>(stage + Tile::offset(r, c));
-  }
+  store_rows<D, 16>(stage, warp * 16, og, m0, p, lane);
 #else
   __trap();  // built for a target without wgmma; launch_dense_sm90 refuses such devices first
 #endif
 }
 
-// Entry point of the sm90a family; Params is sparsed_dense_params or, for sparse variants, sparsed_sparse_params.
 template <typename C, typename Params>
 int launch_dense_sm90(const Params* p, uint64_t stream) {
-  sparsed_sparse_params sp;
-  SPARSED_TRY((prepare_launch<C, Params>(p, &sp, 9, true)));
-  return launch_kernel<C>(dense_fwd_sm90_kernel<C>, &sp, stream);
+  return launch_entry<C>(dense_fwd_sm90_kernel<C>, p, stream, 9, true);
 }
 
 }  // namespace sparsed

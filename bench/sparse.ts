@@ -1,0 +1,106 @@
+// `bun bench/sparse.ts`: block-sparse attention and selection against our dense kernel on the GPU
+// (CUDA events, tinybench medians), as a table and JSON. Sparse TFLOP/s count only kept blocks
+// (shared/DESIGN.md section 4); the pattern keeps floor(nkb * select) + 1 random blocks per row, the
+// size isolated selection gives the prompt part.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { dense } from "../src/dense";
+import { DevicePattern } from "../src/device-pattern";
+import { deviceInfo, gpuUnavailableReason, synchronize } from "../src/device";
+import { DTYPE_CODE } from "../src/dtype";
+import { native } from "../src/native";
+import { SparsePattern } from "../src/pattern";
+import { rng } from "../src/random";
+import { sparse } from "../src/sparse";
+import { DeviceTensor } from "../src/tensor";
+import { attentionFlops, timeGpu, tflops } from "./measure";
+
+const HELP = `Usage: bun bench/sparse.ts [flags]
+  --n LIST         sequence lengths (default 16384,65536)
+  --d N            head dim (default 128)
+  --heads N        Hq = Hkv (default 32)
+  --block N        pattern block size (default 128)
+  --select LIST    keep ratios (default 0.3,0.1)
+  --iterations N   timed samples (default 20)
+  --out FILE       JSON (default bench/results/tmp/sparsed-sparse.json)
+  -h, --help`;
+
+function randomPattern(B: number, H: number, N: number, b: number, select: number, seed: number): SparsePattern {
+  const next = rng(seed);
+  const nb = Math.ceil(N / b);
+  const k = Math.min(nb, Math.floor(nb * select) + 1);
+  const row = () => {
+    const all = Array.from({ length: nb }, (_, j) => j);
+    for (let i = 0; i < k; i++) {
+      const r = i + Math.floor(next() * (nb - i));
+      [all[i], all[r]] = [all[r]!, all[i]!];
+    }
+    return all.slice(0, k);
+  };
+  return SparsePattern.fromRows({ batch: B, hq: H, nq: N, nk: N, blockSize: b }, Array.from({ length: B }, () => Array.from({ length: H }, () => Array.from({ length: nb }, row))));
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        n: { type: "string", default: "16384,65536" },
+        d: { type: "string", default: "128" },
+        heads: { type: "string", default: "32" },
+        block: { type: "string", default: "128" },
+        select: { type: "string", default: "0.3,0.1" },
+        iterations: { type: "string", default: "20" },
+        out: { type: "string", default: "bench/results/tmp/sparsed-sparse.json" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (e) {
+    console.error(`bench/sparse: ${(e as Error).message}\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const reason = gpuUnavailableReason();
+  if (reason) {
+    console.error(`bench/sparse: needs a GPU: ${reason}`);
+    return 1;
+  }
+  const D = Number(values.d), H = Number(values.heads), b = Number(values.block), iterations = Number(values.iterations);
+  const info = deviceInfo();
+  console.log(`bench/sparse: ${info.name}`);
+  const rows: Record<string, unknown>[] = [];
+  for (const N of values.n.split(",").map(Number)) {
+    const shape = [1, N, H, D];
+    const [q, k, v, out] = [0, 1, 2, 3].map(() => DeviceTensor.empty(shape, "bf16")) as [DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor];
+    [q, k, v].forEach((t, j) => native().call("sparsed_fill_uniform", t.ptr, BigInt(N * H * D), DTYPE_CODE.bf16, BigInt(j + 7), -1.5, 1.5, 0n));
+    const lse = DeviceTensor.empty([1, H, N], "f32");
+    const denseFlops = attentionFlops(1, H, N, N, D);
+    let variant = "";
+    const td = await timeGpu("dense", () => (variant = dense(q, k, v, { out, lse }).variant), { iterations });
+    rows.push({ impl: "sparsed", op: "dense", variant, N, D, H, ms_median: td.msMedian, tflops: tflops(denseFlops, td.msMedian) });
+    console.log(`  N=${N} dense ${variant}: ${td.msMedian.toFixed(3)} ms, ${tflops(denseFlops, td.msMedian).toFixed(1)} TFLOP/s`);
+    for (const select of values.select.split(",").map(Number)) {
+      const host = randomPattern(1, H, N, b, select, 11);
+      const pattern = DevicePattern.fromHost(host);
+      const kept = 4 * D * host.keptPairs();
+      const ts = await timeGpu("sparse", () => (variant = sparse(q, k, v, pattern, { out, lse }).variant), { iterations });
+      const t = tflops(kept, ts.msMedian);
+      const row = { impl: "sparsed", op: "sparse", variant, N, D, H, block: b, select, density: host.density(), ms_median: ts.msMedian, tflops_kept: t, vs_dense_tflops: t / tflops(denseFlops, td.msMedian), speedup_vs_dense: td.msMedian / ts.msMedian };
+      rows.push(row);
+      console.log(`  N=${N} sparse select=${select} (density ${host.density().toFixed(3)}) ${variant}: ${ts.msMedian.toFixed(3)} ms, ${t.toFixed(1)} TFLOP/s on kept blocks = ${(100 * row.vs_dense_tflops).toFixed(0)}% of dense, ${row.speedup_vs_dense.toFixed(2)}x faster`);
+      pattern.free();
+    }
+    synchronize();
+    [q, k, v, out, lse].forEach((t) => t.free());
+  }
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, JSON.stringify({ gpu: info.name, date: new Date().toISOString(), rows }, null, 2) + "\n");
+  console.log(`bench/sparse: wrote ${values.out}`);
+  return 0;
+}
+
+process.exit(await main());
