@@ -21,6 +21,7 @@ export interface SelectOptions {
 
 export interface SparseOptions<T> {
   scale: number;
+  wantLse?: boolean; // also return the LSE over the kept keys (the demo's "attention mass kept" needs it)
   out?: T;
 }
 
@@ -32,8 +33,9 @@ export interface AttentionBackend<T, L = unknown, P = unknown> {
   dense(q: T, k: T, v: T, opts: DenseOptions<T>): { out: T; lse?: L };
   /** Builds the block-sparse pattern from Q, K and (optionally) the LSE of the dense pass over them. */
   select(q: T, k: T, lse: L | undefined, opts: SelectOptions): P;
-  /** Block-sparse attention over a pattern that select() built for the same shapes. */
-  sparse(q: T, k: T, v: T, pattern: P, opts: SparseOptions<T>): { out: T };
+  /** Block-sparse attention over a pattern that select() built for the same shapes; lse (over the
+   *  kept keys only, [B, Hq, Nq]) is set when wantLse is. */
+  sparse(q: T, k: T, v: T, pattern: P, opts: SparseOptions<T>): { out: T; lse?: L };
   /** Frees a backend object the runtime drops (an LSE after selection, a pattern at step 0). */
   release?(x: L | P): void;
   /** Waits for queued work, so that host timers around a call measure the work, not its launch. */

@@ -64,8 +64,9 @@ export class CpuBackend implements AttentionBackend<HostTensor, Float64Array, Sp
     return selectPattern(q.data, k.data, shape, { ...opts, lse });
   }
 
-  sparse(q: HostTensor, k: HostTensor, v: HostTensor, pattern: SparsePattern, opts: SparseOptions<HostTensor>): { out: HostTensor } {
+  sparse(q: HostTensor, k: HostTensor, v: HostTensor, pattern: SparsePattern, opts: SparseOptions<HostTensor>): { out: HostTensor; lse?: Float64Array } {
     const r = sparseReferenceAttention(this.inputs(q, k, v, opts.scale), pattern);
-    return { out: this.output(r.out, q, opts.out) };
+    const out = this.output(r.out, q, opts.out);
+    return opts.wantLse ? { out, lse: r.lse } : { out };
   }
 }

@@ -129,11 +129,24 @@ export function defaultScale(headDim: number): number {
   return 1 / Math.sqrt(headDim);
 }
 
-/** Validates out/lse against the shape, allocates the missing ones, launches, frees what it allocated on failure. */
+/** An LSE tensor for these shapes: contiguous f32 [B, Hq, Nq], as dense() writes it. */
+export function checkLse(lse: DeviceTensor, s: Pick<AttentionShape, "batch" | "hq" | "nq">): void {
+  const want = [s.batch, s.hq, s.nq];
+  if (!(lse instanceof DeviceTensor)) throw invalid("lse must be a DeviceTensor (or null)");
+  if (lse.buffer.freed) throw new SparsedError("FREED", "lse was freed");
+  if (lse.dtype !== "f32" || lse.shape.length !== 3 || lse.shape.some((d, i) => d !== want[i]) || !lse.isContiguous)
+    throw invalid(`lse must be a contiguous f32 tensor [${want.join(", ")}]; got [${lse.shape.join(", ")}] ${lse.dtype}`);
+  if (lse.ptr % 4n !== 0n) throw invalid("lse pointer is not 4-byte aligned");
+}
+
+/**
+ * Validates scale, out and lse against the shape, then picks the variant (which may need the
+ * device), allocates the missing outputs, launches, and frees what it allocated on failure.
+ */
 export function runAttention(
   s: AttentionShape,
   opts: DenseOptions,
-  entry: ManifestEntry,
+  pick: () => ManifestEntry,
   params: (out: DeviceTensor, lse: DeviceTensor | null, scale: number) => Uint8Array,
 ): DenseResult {
   const scale = opts.scale ?? defaultScale(s.headDim);
@@ -144,13 +157,8 @@ export function runAttention(
     if (opts.out.shape.some((d, i) => d !== want[i]) || opts.out.dtype !== s.dtype)
       throw invalid(`out must be [${want.join(", ")}] ${s.dtype}; got [${opts.out.shape.join(", ")}] ${opts.out.dtype}`);
   }
-  if (opts.lse) {
-    const want = [s.batch, s.hq, s.nq];
-    if (opts.lse.buffer.freed) throw new SparsedError("FREED", "lse was freed");
-    if (opts.lse.dtype !== "f32" || opts.lse.shape.length !== 3 || opts.lse.shape.some((d, i) => d !== want[i]) || !opts.lse.isContiguous)
-      throw invalid(`lse must be a contiguous f32 tensor [${want.join(", ")}]; got [${opts.lse.shape.join(", ")}] ${opts.lse.dtype}`);
-    if (opts.lse.ptr % 4n !== 0n) throw invalid("lse pointer is not 4-byte aligned");
-  }
+  if (opts.lse) checkLse(opts.lse, s);
+  const entry = pick();
   const out = opts.out ?? DeviceTensor.empty([s.batch, s.nq, s.hq, s.headDim], s.dtype);
   let lse: DeviceTensor | null = null;
   try {
@@ -166,5 +174,5 @@ export function runAttention(
 
 export function dense(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, opts: DenseOptions = {}): DenseResult {
   const s = attentionShape(q, k, v);
-  return runAttention(s, opts, pickDenseVariant(s, opts.variant), (out, lse, scale) => denseParams(q, k, v, out, lse, s, scale));
+  return runAttention(s, opts, () => pickDenseVariant(s, opts.variant), (out, lse, scale) => denseParams(q, k, v, out, lse, s, scale));
 }

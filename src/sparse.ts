@@ -39,8 +39,7 @@ export function sparse(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, patter
   const ps = pattern.shape;
   if (ps.batch !== s.batch || ps.hq !== s.hq || ps.nq !== s.nq || ps.nk !== s.nk)
     throw invalid(`pattern was built for B=${ps.batch} Hq=${ps.hq} Nq=${ps.nq} Nk=${ps.nk}; the inputs are B=${s.batch} Hq=${s.hq} Nq=${s.nq} Nk=${s.nk}`);
-  const entry = pickSparseVariant(s, ps.blockSize, opts.variant);
-  return runAttention(s, opts, entry, (out, lse, scale) => {
+  return runAttention(s, opts, () => pickSparseVariant(s, ps.blockSize, opts.variant), (out, lse, scale) => {
     const dense = denseParams(q, k, v, out, lse, s, scale);
     const bytes = new Uint8Array(dense.length + PATTERN_STRUCT_BYTES);
     bytes.set(dense);

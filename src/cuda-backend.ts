@@ -1,0 +1,52 @@
+// The CUDA backend of the SparseD runtime: device tensors, the library's dense, select and sparse
+// kernels, a device fp32 LSE and a DevicePattern (src/backend.ts describes the interface).
+import type { AttentionBackend, DenseOptions, SelectOptions, SparseOptions } from "./backend";
+import { attentionShape, dense } from "./dense";
+import { synchronize } from "./device";
+import { DevicePattern } from "./device-pattern";
+import type { HostShape } from "./reference";
+import { selectBlocks } from "./select";
+import { sparse } from "./sparse";
+import type { DeviceTensor } from "./tensor";
+
+export class CudaBackend implements AttentionBackend<DeviceTensor, DeviceTensor, DevicePattern> {
+  readonly name = "cuda";
+
+  shapeOf(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor): HostShape {
+    const { dtype: _, ...shape } = attentionShape(q, k, v);
+    return shape;
+  }
+
+  dense(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, opts: DenseOptions<DeviceTensor>) {
+    const r = dense(q, k, v, { scale: opts.scale, out: opts.out, lse: opts.wantLse ? undefined : null });
+    return { out: r.out, lse: r.lse ?? undefined };
+  }
+
+  select(q: DeviceTensor, k: DeviceTensor, lse: DeviceTensor | undefined, opts: SelectOptions): DevicePattern {
+    return selectBlocks(q, k, {
+      blockSize: opts.blockSize,
+      select: opts.select,
+      genLength: opts.genLength,
+      selectionScale: opts.selectionScale,
+      attentionScale: opts.attentionScale,
+      lse: lse ?? null,
+    });
+  }
+
+  sparse(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, pattern: DevicePattern, opts: SparseOptions<DeviceTensor>) {
+    const r = sparse(q, k, v, pattern, { scale: opts.scale, out: opts.out, lse: opts.wantLse ? undefined : null });
+    return { out: r.out, lse: r.lse ?? undefined };
+  }
+
+  release(x: DeviceTensor | DevicePattern): void {
+    x.free();
+  }
+
+  synchronize(): void {
+    synchronize();
+  }
+}
+
+export function createCudaBackend(): CudaBackend {
+  return new CudaBackend();
+}

@@ -1,0 +1,447 @@
+// Isolated selection (shared/DESIGN.md section 1, "Pattern selection"; CPU reference: selectPattern in
+// src/selection.ts), pre-Hopper tensor-core path (mma.sync/ldmatrix/cp.async; runs on sm_80 and later).
+//
+// One CTA per (query block i, head h, batch b), with the block's b rows: each of the b/16 warps keeps
+// 16 rows of Q as mma fragments in registers, while K tiles of one pattern block (b keys) stream
+// through two cp.async stages (block t+1 loads while block t is computed, as in dense_fwd.cuh). The
+// steps run over the kv blocks in up to two passes:
+//   pass 1, row statistics (online max and sum): over the generation blocks j >= g for the
+//     generation part's own denominators, and over every block when no LSE was given (the prompt
+//     part's denominators, also written to the workspace as each row's natural-log LSE);
+//   pass 2, importance: over every block, P = exp(sel_scale*s - lse) summed over the tile's rows and
+//     columns (rows and columns past the end count zero), and for j >= g the same with the
+//     generation denominators; each warp's sums go to its own slot of a [warps][nkb] array.
+// Then the CTA adds the warps' partials (in a fixed order), takes the top kA of the prompt part and
+// the top kB of the generation part with a bitonic sort of (importance, index) keys (ties: the lower
+// index first, as in the CPU reference), and writes the union as an ascending list, its count, and -1
+// in the unused slots. Shared memory is O(nkb) per CTA; nothing of size Nq x Nk exists.
+// The division of the importance by b*b is left out: a constant factor changes no ranking.
+#pragma once
+#include <math.h>
+#include <stdint.h>
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include "sparsed/common.cuh"
+#include "sparsed/status.cuh"
+
+// The TypeScript wrapper (src/select.ts) writes this struct byte by byte: keep the two in step.
+static_assert(sizeof(sparsed_select_params) == 152, "src/select.ts writes sparsed_select_params as 152 bytes");
+static_assert(offsetof(sparsed_select_params, gen_length) == 104 && offsetof(sparsed_select_params, dtype) == 116 &&
+                  offsetof(sparsed_select_params, pattern) == 120,
+              "src/select.ts's field offsets");
+
+namespace sparsed {
+
+template <int D_, int BM_, int BN_, int WARPS_, typename DT_>
+struct SelectConfig {
+  static constexpr int D = D_, BS = BM_, WARPS = WARPS_, THREADS = WARPS_ * 32;
+  using DT = DT_;
+  using Elem = typename DT_::elem;
+  static_assert(BM_ == BN_, "a select tile is one pattern block: blockM == blockN");
+  static_assert(BS == 16 * WARPS, "each warp owns 16 query rows of the block");
+  static_assert(D % 16 == 0 && BS % 16 == 0, "tiles are whole mma steps");
+  static constexpr int kTileBytes = BS * D * 2;  // one BS x D tile of 16-bit elements
+};
+
+namespace sel {
+
+// Everything the host derives once per call: the method's counts and the shared-memory layout.
+struct SelectPlan {
+  int nqb, nkb;
+  int g;              // generation boundary: a query block index, applied to kv blocks too
+  int ngen;           // kv blocks of the generation part, nkb - g, or 0 when g >= nkb
+  int kA, kB;         // blocks kept by the prompt part (before dropping j >= g) and the generation part
+  int j1, n1;         // pass 1 covers kv blocks [j1, j1 + n1)
+  int sort_n;         // next power of two >= nkb: the prompt part's sort size
+  int sort_gen;       // next power of two >= ngen (1 when ngen = 0)
+  int q_off;          // byte offsets into dynamic shared memory (see make_plan)
+  int part_p_off, part_g_off, flags_off, wcount_off;
+  int smem_bytes;
+};
+
+constexpr float kLog2e = 1.4426950408889634f;
+
+inline int next_pow2(int n) {
+  int p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+inline int64_t round_up(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
+
+// kA = min(n, floor(n * select) + 1), in double from the float the struct carries (the TS wrapper
+// picks that float so that these equal its float64 counts; see selectFloat32 in src/select.ts).
+inline int keep_count(int n, float select) {
+  return (int)std::min<double>((double)n, std::floor((double)n * (double)select) + 1.0);
+}
+
+// Shared memory (bytes from the start of the dynamic allocation):
+//   [0, A)          region A: the two K stages (2 tiles) while the passes run, then the sort keys
+//                   (uint64, sort_n of them); A = max(2 tiles, 8 * sort_n)
+//   [q_off, end)    region B: the Q tile until its fragments are in registers, then the per-warp
+//                   importance partials part_p [warps][nkb] and part_g [warps][ngen] (fp32), the
+//                   kept flags [nkb] (bytes) and the compaction's per-warp counts [warps] (int32)
+// Returns the total, in int64 so that a huge nkb reports an error instead of overflowing.
+template <typename C>
+int64_t make_plan(const sparsed_select_params* p, SelectPlan* s) {
+  const int bs = C::BS;
+  s->nqb = (int)(((int64_t)p->nq + bs - 1) / bs);
+  s->nkb = (int)(((int64_t)p->nk + bs - 1) / bs);
+  // The first query block i with Nq - i*b <= G (i*b >= Nq - G), else nqb - 1.
+  const int64_t need = (int64_t)p->nq - p->gen_length;
+  const int64_t g = need <= 0 ? 0 : (need + bs - 1) / bs;
+  s->g = (int)std::min<int64_t>(g, s->nqb - 1);
+  s->ngen = s->nkb > s->g ? s->nkb - s->g : 0;
+  s->kA = keep_count(s->nkb, p->select);
+  s->kB = s->ngen > 0 ? keep_count(s->ngen, p->select) : 0;
+  s->j1 = p->lse ? s->g : 0;
+  s->n1 = p->lse ? s->ngen : s->nkb;
+  s->sort_n = next_pow2(s->nkb);
+  s->sort_gen = next_pow2(s->ngen);
+  const int64_t region_a = std::max<int64_t>(2LL * C::kTileBytes, 8LL * s->sort_n);
+  int64_t off = round_up(region_a, 128);
+  const int64_t q_off = off;
+  s->part_p_off = (int)std::min<int64_t>(off, INT32_MAX);
+  off += round_up(4LL * C::WARPS * s->nkb, 16);
+  s->part_g_off = (int)std::min<int64_t>(off, INT32_MAX);
+  off += round_up(4LL * C::WARPS * s->ngen, 16);
+  s->flags_off = (int)std::min<int64_t>(off, INT32_MAX);
+  off += round_up(s->nkb, 16);
+  s->wcount_off = (int)std::min<int64_t>(off, INT32_MAX);
+  off += round_up(4LL * C::WARPS, 16);
+  const int64_t total = std::max<int64_t>(off, q_off + C::kTileBytes);
+  s->q_off = (int)std::min<int64_t>(q_off, INT32_MAX);
+  s->smem_bytes = (int)std::min<int64_t>(total, INT32_MAX);
+  return total;
+}
+
+// Online softmax statistics of the two rows (g and g+8 of the warp's 16) that one thread holds:
+// the running max of the raw scores (exact across the row's 4 lanes) and this thread's part of the
+// denominator relative to it.
+struct RowStats {
+  float m[2] = {-INFINITY, -INFINITY};
+  float l[2] = {0.f, 0.f};
+};
+
+// S = Q K^T for the warp's 16 rows and the tile's BN keys (fragments as in dense_fwd.cuh).
+template <int BN, int D, typename DT, typename Elem>
+__device__ inline void qk_tile(float (&s)[BN / 8][4], const uint32_t (&qf)[D / 16][4], const Elem* sK, int lane) {
+  using Tile = SwizzledTile<D>;
+#pragma unroll
+  for (int i = 0; i < BN / 8; ++i) s[i][0] = s[i][1] = s[i][2] = s[i][3] = 0.f;
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+#pragma unroll
+    for (int nn = 0; nn < BN / 16; ++nn) {
+      uint32_t kf[4];
+      ldmatrix_x4(kf, smem_addr(sK + Tile::offset(nn * 16 + (lane % 8) + (lane / 16) * 8, kk * 2 + (lane / 8) % 2)));
+      DT::mma(s[2 * nn], qf[kk], kf[0], kf[1]);
+      DT::mma(s[2 * nn + 1], qf[kk], kf[2], kf[3]);
+    }
+  }
+}
+
+// Keys at or past nk (the tail of the last block) do not exist: their scores become -inf, so that
+// they count zero in every sum below. C fragment: c0, c1 are row g, columns 2*t4 and 2*t4+1 of each
+// 8-wide n tile; c2, c3 the same columns of row g+8.
+template <int BN>
+__device__ inline void mask_tail(float (&s)[BN / 8][4], int key0, int nk, int t4) {
+#pragma unroll
+  for (int i = 0; i < BN / 8; ++i) {
+    const int col = key0 + i * 8 + 2 * t4;
+    if (col >= nk) s[i][0] = s[i][2] = -INFINITY;
+    if (col + 1 >= nk) s[i][1] = s[i][3] = -INFINITY;
+  }
+}
+
+template <int BN>
+__device__ inline void stats_update(const float (&s)[BN / 8][4], RowStats& st, float sl2) {
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    float mx = st.m[r];
+#pragma unroll
+    for (int i = 0; i < BN / 8; ++i) mx = fmaxf(mx, fmaxf(s[i][2 * r], s[i][2 * r + 1]));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+    const float ms = mx * sl2;  // finite: every block holds at least one real key
+    float l = st.l[r] * exp2f(st.m[r] * sl2 - ms);  // 0 on the first block (m = -inf)
+#pragma unroll
+    for (int i = 0; i < BN / 8; ++i) l += exp2f(fmaf(s[i][2 * r], sl2, -ms)) + exp2f(fmaf(s[i][2 * r + 1], sl2, -ms));
+    st.m[r] = mx;
+    st.l[r] = l;
+  }
+}
+
+// log2 of the row's denominator (scale included), from the statistics; all four lanes of the row
+// take part (the shuffles), so call it from warp-uniform code.
+__device__ inline float row_log2_denominator(const RowStats& st, int r, float sl2, float* lse_natural, float scale) {
+  float l = st.l[r];
+  l += __shfl_xor_sync(0xffffffffu, l, 1);
+  l += __shfl_xor_sync(0xffffffffu, l, 2);
+  *lse_natural = st.m[r] * scale + logf(l);
+  return st.m[r] * sl2 + log2f(l);
+}
+
+// Sum over the tile of exp2(s * sl2 - lse2[row]); rows past the end carry lse2 = +inf (zero terms).
+template <int BN>
+__device__ inline float tile_mass(const float (&s)[BN / 8][4], const float (&lse2)[2], float sl2) {
+  float acc = 0.f;
+#pragma unroll
+  for (int i = 0; i < BN / 8; ++i)
+    acc += exp2f(fmaf(s[i][0], sl2, -lse2[0])) + exp2f(fmaf(s[i][1], sl2, -lse2[0])) + exp2f(fmaf(s[i][2], sl2, -lse2[1])) +
+           exp2f(fmaf(s[i][3], sl2, -lse2[1]));
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+  return acc;  // the warp's 16 rows, in every lane
+}
+
+// A sort key: larger importance first, then the lower block index (keys are unique). The float's
+// bits are mapped so that unsigned order is float order; 0 is below every real key (padding).
+__device__ inline uint64_t importance_key(float v, int j) {
+  uint32_t u = __float_as_uint(v);
+  u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+  return (uint64_t(u) << 32) | uint64_t(0xFFFFFFFFu - uint32_t(j));
+}
+__device__ inline int key_block(uint64_t key) { return int(0xFFFFFFFFu - uint32_t(key)); }
+
+// Bitonic sort of n (a power of two) keys in shared memory, descending. Each phase's n/2
+// compare-exchanges touch disjoint pairs; a barrier ends every phase (the last one included).
+template <int NT>
+__device__ inline void bitonic_sort_desc(uint64_t* keys, int n, int tid) {
+  for (int k = 2; k <= n; k <<= 1)
+    for (int jj = k >> 1; jj > 0; jj >>= 1) {
+      for (int t = tid; t < n / 2; t += NT) {
+        const int i = ((t & ~(jj - 1)) << 1) | (t & (jj - 1));  // bit jj of i clear
+        const int m = i | jj;
+        const uint64_t a = keys[i], c = keys[m];
+        if (((i & k) == 0) == (a < c)) {  // descending runs where bit k of i is clear, ascending elsewhere
+          keys[i] = c;
+          keys[m] = a;
+        }
+      }
+      __syncthreads();
+    }
+}
+
+template <typename C>
+__global__ void __launch_bounds__(C::THREADS, 1) select_kernel(const sparsed_select_params p, const SelectPlan plan) {
+  constexpr int D = C::D, BS = C::BS, NT = C::THREADS, WARPS = C::WARPS;
+  using Elem = typename C::Elem;
+  using DT = typename C::DT;
+  using Tile = SwizzledTile<D>;
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  Elem* sK = reinterpret_cast<Elem*>(smem_raw);                       // stage t at sK + t * BS * D
+  Elem* sQ = reinterpret_cast<Elem*>(smem_raw + plan.q_off);
+  uint64_t* keys = reinterpret_cast<uint64_t*>(smem_raw);              // after the passes (over sK)
+  float* part_p = reinterpret_cast<float*>(smem_raw + plan.part_p_off);  // pass 2 on (over sQ)
+  float* part_g = reinterpret_cast<float*>(smem_raw + plan.part_g_off);
+  unsigned char* flags = smem_raw + plan.flags_off;
+  int* wcount = reinterpret_cast<int*>(smem_raw + plan.wcount_off);
+
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, t4 = lane % 4;
+  const int qb = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+  const int hk = h / (p.hq / p.hkv);
+  const int nkb = plan.nkb, gblk = plan.g, ngen = plan.ngen;
+  const int row0 = qb * BS + warp * 16 + lane / 4;  // this thread's rows: row0 and row0 + 8
+  const bool row_ok[2] = {row0 < p.nq, row0 + 8 < p.nq};
+  const int64_t stat_base = ((int64_t)b * p.hq + h) * p.nq;  // LSE / workspace [B, Hq, Nq]
+
+  const Elem* qg = reinterpret_cast<const Elem*>(p.q) + b * p.q_stride[0] + h * p.q_stride[2];
+  const Elem* kg = reinterpret_cast<const Elem*>(p.k) + b * p.k_stride[0] + hk * p.k_stride[2];
+  const float sl2 = p.sel_scale * kLog2e;  // scale folded into exp2
+  const bool have_lse = p.lse != 0;
+  const int n1 = plan.n1, j1 = plan.j1, steps = plan.n1 + nkb;
+
+  auto block_at = [&](int t) { return t < n1 ? j1 + t : t - n1; };
+  auto load_k = [&](int t) { load_tile_async<BS, D, NT>(sK + (t & 1) * BS * D, kg, p.k_stride[1], block_at(t) * BS, p.nk, tid); };
+  load_tile_async<BS, D, NT>(sQ, qg, p.q_stride[1], qb * BS, p.nq, tid);  // rows past Nq are zeros
+  load_k(0);
+  cp_async_commit();
+
+  uint32_t qf[D / 16][4];
+  RowStats all, gen;
+  float lse2[2] = {INFINITY, INFINITY}, lse_g2[2] = {INFINITY, INFINITY};  // +inf: the row does not exist
+
+  for (int t = 0; t < steps; ++t) {
+    cp_async_wait<0>();
+    __syncthreads();  // block t landed; every warp is done with block t-1, whose stage is now free
+    if (t == 0) {
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) ldmatrix_x4(qf[kk], smem_addr(sQ + Tile::offset(warp * 16 + lane % 16, kk * 2 + lane / 16)));
+      __syncthreads();  // every warp has its Q fragments: sQ's bytes now belong to the partials
+    }
+    if (t + 1 < steps) {
+      load_k(t + 1);  // a whole step ahead
+      cp_async_commit();
+    }
+    const int j = block_at(t);
+    float s[BS / 8][4];
+    qk_tile<BS, D, DT>(s, qf, sK + (t & 1) * BS * D, lane);
+    if ((j + 1) * BS > p.nk) mask_tail<BS>(s, j * BS, p.nk, t4);
+
+    if (t < n1) {  // pass 1: row statistics
+      if (!have_lse) stats_update<BS>(s, all, sl2);
+      if (j >= gblk) stats_update<BS>(s, gen, sl2);
+      continue;
+    }
+    if (t == n1) {  // pass 2 begins: the rows' log2 denominators
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        float lse_nat;
+        if (!have_lse) {
+          const float v = row_log2_denominator(all, r, sl2, &lse_nat, p.sel_scale);
+          if (row_ok[r]) {
+            lse2[r] = v;
+            if (t4 == 0) reinterpret_cast<float*>(p.workspace)[stat_base + row0 + 8 * r] = lse_nat;
+          }
+        } else if (row_ok[r]) {
+          lse2[r] = reinterpret_cast<const float*>(p.lse)[stat_base + row0 + 8 * r] * kLog2e;
+        }
+        if (ngen > 0) {
+          const float v = row_log2_denominator(gen, r, sl2, &lse_nat, p.sel_scale);
+          if (row_ok[r]) lse_g2[r] = v;
+        }
+      }
+    }
+    const float mass = tile_mass<BS>(s, lse2, sl2);
+    if (lane == 0) part_p[warp * nkb + j] = mass;
+    if (j >= gblk) {
+      const float mass_g = tile_mass<BS>(s, lse_g2, sl2);
+      if (lane == 0) part_g[warp * ngen + (j - gblk)] = mass_g;
+    }
+  }
+
+  // Top-k. The barrier: every warp is done with the K stages (the keys overlay them) and has written
+  // its partials. No cp.async is in flight: the last step issued none and waited for the rest.
+  __syncthreads();
+  for (int idx = tid; idx < plan.sort_n; idx += NT) {
+    uint64_t key = 0;
+    if (idx < nkb) {
+      float v = 0.f;
+#pragma unroll
+      for (int w = 0; w < WARPS; ++w) v += part_p[w * nkb + idx];
+      key = importance_key(v, idx);
+    }
+    keys[idx] = key;
+  }
+  for (int jb = tid; jb < nkb; jb += NT) flags[jb] = 0;
+  __syncthreads();
+  bitonic_sort_desc<NT>(keys, plan.sort_n, tid);
+  for (int idx = tid; idx < plan.kA; idx += NT) {
+    const int jb = key_block(keys[idx]);
+    if (jb < gblk) flags[jb] = 1;  // the prompt part drops blocks j >= g
+  }
+  if (plan.kB > 0) {
+    __syncthreads();  // the prompt keys are read; the generation part's keys replace them
+    for (int idx = tid; idx < plan.sort_gen; idx += NT) {
+      uint64_t key = 0;
+      if (idx < ngen) {
+        float v = 0.f;
+#pragma unroll
+        for (int w = 0; w < WARPS; ++w) v += part_g[w * ngen + idx];
+        key = importance_key(v, gblk + idx);
+      }
+      keys[idx] = key;
+    }
+    __syncthreads();
+    bitonic_sort_desc<NT>(keys, plan.sort_gen, tid);
+    for (int idx = tid; idx < plan.kB; idx += NT) flags[key_block(keys[idx])] = 1;
+  }
+  __syncthreads();
+
+  // The union as an ascending list: per chunk of NT blocks, a ballot gives each kept block its rank.
+  const int64_t prow = ((int64_t)b * p.hq + h) * plan.nqb + qb;
+  int* out_idx = reinterpret_cast<int*>(p.pattern.indices) + prow * nkb;
+  int total = 0;
+  for (int base = 0; base < nkb; base += NT) {
+    const int jb = base + tid;
+    const bool keep = jb < nkb && flags[jb] != 0;
+    const unsigned ballot = __ballot_sync(0xffffffffu, keep);
+    if (lane == 0) wcount[warp] = __popc(ballot);
+    __syncthreads();
+    int before = total, chunk = 0;
+#pragma unroll
+    for (int w = 0; w < WARPS; ++w) {
+      const int c = wcount[w];
+      if (w < warp) before += c;
+      chunk += c;
+    }
+    if (keep) out_idx[before + __popc(ballot & ((1u << lane) - 1u))] = jb;
+    total += chunk;
+    __syncthreads();  // wcount is rewritten by the next chunk
+  }
+  for (int n = total + tid; n < nkb; n += NT) out_idx[n] = -1;
+  if (tid == 0) reinterpret_cast<int*>(p.pattern.counts)[prow] = total;
+}
+
+inline int check_operand(const char* name, uint64_t ptr, const int64_t stride[3]) {
+  if (ptr == 0) return fail(SPARSED_ERR_INVALID, "%s is a null pointer", name);
+  if (ptr % 16 != 0) return fail(SPARSED_ERR_INVALID, "%s pointer 0x%llx is not 16-byte aligned", name, (unsigned long long)ptr);
+  for (int i = 0; i < 3; ++i)
+    if (stride[i] < 0 || stride[i] % 8 != 0)
+      return fail(SPARSED_ERR_INVALID, "%s stride %d is %lld: strides must be non-negative multiples of 8 elements", name, i, (long long)stride[i]);
+  return SPARSED_OK;
+}
+
+// Checks what a caller from any FFI could get wrong, so that bad input is an error, never a fault.
+inline int validate(const sparsed_select_params* p, int head_dim, int block, int dtype_code) {
+  if (!p) return fail(SPARSED_ERR_INVALID, "params is a null pointer");
+  if (p->batch < 1 || p->nq < 1 || p->nk < 1 || p->hq < 1 || p->hkv < 1)
+    return fail(SPARSED_ERR_INVALID, "batch, nq, nk, hq, hkv must be >= 1 (got %d, %d, %d, %d, %d)", p->batch, p->nq, p->nk, p->hq, p->hkv);
+  if (p->hq % p->hkv != 0) return fail(SPARSED_ERR_INVALID, "hq (%d) must be a multiple of hkv (%d)", p->hq, p->hkv);
+  if (p->hq > 65535 || p->batch > 65535) return fail(SPARSED_ERR_INVALID, "Hq (%d) and batch (%d) must each be at most 65535", p->hq, p->batch);
+  if (p->head_dim != head_dim) return fail(SPARSED_ERR_INVALID, "head_dim %d given to a selection kernel built for %d", p->head_dim, head_dim);
+  if (p->dtype != dtype_code) return fail(SPARSED_ERR_INVALID, "dtype %d given to a selection kernel built for %d", p->dtype, dtype_code);
+  SPARSED_TRY(check_operand("q", p->q, p->q_stride));
+  SPARSED_TRY(check_operand("k", p->k, p->k_stride));
+  if (p->lse % 4 != 0) return fail(SPARSED_ERR_INVALID, "lse pointer is not 4-byte aligned");
+  if (p->lse == 0 && p->workspace == 0)
+    return fail(SPARSED_ERR_INVALID, "workspace is a null pointer: without lse the selection computes each row's LSE into a fp32 workspace of B*Hq*Nq");
+  if (p->workspace % 4 != 0) return fail(SPARSED_ERR_INVALID, "workspace pointer is not 4-byte aligned");
+  if (p->gen_length < 0) return fail(SPARSED_ERR_INVALID, "gen_length is %d; it must be >= 0", p->gen_length);
+  if (!(p->select > 0.f && p->select <= 1.f)) return fail(SPARSED_ERR_INVALID, "select is %g; it must be in (0, 1]", (double)p->select);
+  if (!(p->sel_scale > 0.f) || !std::isfinite(p->sel_scale))
+    return fail(SPARSED_ERR_INVALID, "sel_scale is %g; it must be a positive finite number", (double)p->sel_scale);
+  const sparsed_pattern& pt = p->pattern;
+  if (pt.counts == 0 || pt.indices == 0) return fail(SPARSED_ERR_INVALID, "pattern counts or indices is a null pointer");
+  if (pt.counts % 4 != 0 || pt.indices % 4 != 0) return fail(SPARSED_ERR_INVALID, "pattern pointers must be 4-byte aligned");
+  if (pt.block_size != block)
+    return fail(SPARSED_ERR_INVALID, "pattern block_size %d given to a selection kernel built for block size %d", pt.block_size, block);
+  const int64_t nqb = ((int64_t)p->nq + block - 1) / block, nkb = ((int64_t)p->nk + block - 1) / block;
+  if (pt.nqb != nqb || pt.nkb != nkb)
+    return fail(SPARSED_ERR_INVALID, "pattern nqb/nkb are %d/%d; Nq = %d and Nk = %d at block size %d need %lld/%lld", pt.nqb, pt.nkb, p->nq, p->nk, block,
+                (long long)nqb, (long long)nkb);
+  return SPARSED_OK;
+}
+
+}  // namespace sel
+
+template <typename C>
+int launch_select(const sparsed_select_params* p, uint64_t stream) {
+  SPARSED_TRY(sel::validate(p, C::D, C::BS, C::DT::code));
+  const cudaDeviceProp* props = nullptr;
+  SPARSED_TRY(current_device(&props));
+  if (props->major < 8) return fail(SPARSED_ERR_NO_DEVICE, "this kernel needs compute capability 8.0 or newer; the device is %d.%d", props->major, props->minor);
+  sel::SelectPlan plan;
+  const int64_t smem = sel::make_plan<C>(p, &plan);
+  const int64_t limit = (int64_t)props->sharedMemPerBlockOptin;
+  if (smem > limit)
+    return fail(SPARSED_ERR_INVALID,
+                "selection at block size %d needs %lld bytes of shared memory for %d kv blocks (Nk = %d); the device allows %lld: use a larger block size or fewer keys",
+                C::BS, (long long)smem, plan.nkb, p->nk, (long long)limit);
+  // Opt in to the device's whole shared memory once per device (launches still ask only for theirs).
+  int dev = 0;
+  SPARSED_TRY(check_cuda(cudaGetDevice(&dev), "cudaGetDevice"));
+  static std::atomic<bool> opted_in[64];  // zero-initialized: static storage
+  if (dev < 0 || dev >= 64 || !opted_in[dev].load()) {
+    SPARSED_TRY(check_cuda(cudaFuncSetAttribute(sel::select_kernel<C>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)limit), "cudaFuncSetAttribute"));
+    if (dev >= 0 && dev < 64) opted_in[dev].store(true);
+  }
+  dim3 grid(plan.nqb, p->hq, p->batch);
+  sel::select_kernel<C><<<grid, C::THREADS, plan.smem_bytes, reinterpret_cast<cudaStream_t>(stream)>>>(*p, plan);
+  return check_cuda(cudaGetLastError(), "selection kernel launch");
+}
+
+}  // namespace sparsed

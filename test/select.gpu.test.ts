@@ -1,0 +1,212 @@
+// GPU: the selection kernels against the CPU selection (shared/DESIGN.md sections 1 and 3): equal sets,
+// or, where fp32 sums on the GPU flip a near-tie that float64 on the CPU breaks the other way, equal
+// importance. Skipped, with the reason printed, where no GPU is usable.
+import { describe, expect, test } from "bun:test";
+import { dense, pickDenseVariant } from "../src/dense";
+import { DevicePattern } from "../src/device-pattern";
+import type { Dtype } from "../src/dtype";
+import { SparsedError } from "../src/errors";
+import { native } from "../src/native";
+import type { SparsePattern } from "../src/pattern";
+import { pickSelectVariant, selectBlocks, selectFloat32, selectParams } from "../src/select";
+import { blockImportance, generationBoundary, selectionCounts, selectPattern, topBlocks, type BlockImportance } from "../src/selection";
+import { DeviceTensor } from "../src/tensor";
+import { freeProblem, gpuReason, makeProblem, type Problem } from "./support/attention";
+
+interface Case {
+  name: string;
+  batch: number;
+  nq: number;
+  nk: number;
+  hq: number;
+  hkv: number;
+  genLength: number;
+  select: number;
+  /** "lse": the dense pass's LSE serves (same scale); "recompute": selectionScale = 1/sqrt(Hq), so
+   *  the kernel computes its own row statistics (the LSE is passed anyway and must be ignored). */
+  path: "lse" | "recompute";
+  strided: boolean;
+}
+
+// Sizes keep the float64 CPU reference at a few seconds for all variants together.
+const CASES: Case[] = [
+  { name: "N=1", batch: 1, nq: 1, nk: 1, hq: 2, hkv: 1, genLength: 0, select: 0.5, path: "lse", strided: false },
+  { name: "N=160 GQA 4/2 batch 2 G=0 select 0.1", batch: 2, nq: 160, nk: 160, hq: 4, hkv: 2, genLength: 0, select: 0.1, path: "lse", strided: false },
+  { name: "Nq=100 Nk=301 G=37 select 0.5 strided", batch: 1, nq: 100, nk: 301, hq: 2, hkv: 1, genLength: 37, select: 0.5, path: "recompute", strided: true },
+  { name: "Nq=301 Nk=70 (g >= nkb) G=0 select 0.3", batch: 1, nq: 301, nk: 70, hq: 2, hkv: 2, genLength: 0, select: 0.3, path: "lse", strided: false },
+  // nkb 66 / 33 / 17: more kv blocks than a b=32 CTA has threads, sorts padded to a power of two.
+  { name: "Nq=20 Nk=2100 G=10 select 0.1", batch: 1, nq: 20, nk: 2100, hq: 1, hkv: 1, genLength: 10, select: 0.1, path: "recompute", strided: false },
+  { name: "N=200 G=200 (G >= N) select 0.5", batch: 1, nq: 200, nk: 200, hq: 2, hkv: 1, genLength: 200, select: 0.5, path: "lse", strided: false },
+  { name: "N=200 batch 2 G=45 select 0.1 strided", batch: 2, nq: 200, nk: 200, hq: 2, hkv: 1, genLength: 45, select: 0.1, path: "recompute", strided: true },
+];
+
+// Every built select variant is checked.
+const VARIANTS = gpuReason ? [] : native().manifest.variants.filter((v) => v.op === "select");
+
+function denseBuilt(headDim: number, dtype: Dtype): boolean {
+  try {
+    pickDenseVariant({ batch: 1, nq: 1, nk: 1, hq: 1, hkv: 1, headDim, dtype });
+    return true;
+  } catch (e) {
+    if (e instanceof SparsedError && e.code === "NOT_BUILT") return false;
+    throw e;
+  }
+}
+
+const sum = (values: Float64Array, offset: number, blocks: Iterable<number>) => {
+  let s = 0;
+  for (const j of blocks) s += values[offset + j]!;
+  return s;
+};
+
+/**
+ * Rows whose sets differ, each held to the importance rule: per part, the CPU importance of the GPU's
+ * choice within 1e-3 (relative) of the CPU's. The prompt part's kept list is its top kA minus the
+ * blocks j >= g, so the GPU's dropped blocks are unseen; they are completed with the best blocks
+ * j >= g (the choice most favourable to the GPU, never better than the CPU's own top kA).
+ */
+function compareSelection(gpu: SparsePattern, cpu: SparsePattern, imp: () => BlockImportance, kA: number, kB: number, g: number): { differing: number; worst: number } {
+  const nkb = gpu.nkb;
+  let differing = 0;
+  let worst = 0;
+  for (let r = 0; r < gpu.counts.length; r++) {
+    const gl = Array.from(gpu.indices.subarray(r * nkb, r * nkb + gpu.counts[r]!));
+    const cl = Array.from(cpu.indices.subarray(r * nkb, r * nkb + cpu.counts[r]!));
+    if (gl.length === cl.length && gl.every((j, n) => j === cl[n])) continue;
+    differing++;
+    const I = imp();
+    const off = r * nkb;
+    const gp = gl.filter((j) => j < g);
+    expect(gp.length, `row ${r}: ${gp.length} prompt blocks kept, more than kA = ${kA}`).toBeLessThanOrEqual(kA);
+    const completion = topBlocks(I.prompt, off, Math.min(g, nkb), nkb, kA - gp.length);
+    expect(completion.length, `row ${r}: the prompt part keeps ${gp.length} blocks < g = ${g}, too few for kA = ${kA}`).toBe(kA - gp.length);
+    const bestPrompt = sum(I.prompt, off, topBlocks(I.prompt, off, 0, nkb, kA));
+    const gotPrompt = sum(I.prompt, off, [...gp, ...completion]);
+    const relPrompt = (bestPrompt - gotPrompt) / bestPrompt;
+    const gg = gl.filter((j) => j >= g);
+    expect(gg.length, `row ${r}: ${gg.length} generation blocks kept, expected kB = ${kB}`).toBe(kB);
+    let relGen = 0;
+    if (kB > 0) {
+      const bestGen = sum(I.generation, off, cl.filter((j) => j >= g));
+      relGen = (bestGen - sum(I.generation, off, gg)) / bestGen;
+    }
+    worst = Math.max(worst, relPrompt, relGen);
+    expect(relPrompt, `row ${r}: GPU [${gl}] vs CPU [${cl}]: prompt importance ${relPrompt} below the CPU's`).toBeLessThanOrEqual(1e-3);
+    expect(relGen, `row ${r}: GPU [${gl}] vs CPU [${cl}]: generation importance ${relGen} below the CPU's`).toBeLessThanOrEqual(1e-3);
+  }
+  return { differing, worst };
+}
+
+describe.skipIf(VARIANTS.length === 0)("selection on the GPU vs the CPU selection", () => {
+  let seed = Number(process.env.SPARSED_TEST_SEED ?? Date.now() % 100000);
+  console.log(`select GPU tests: seed ${seed} (set SPARSED_TEST_SEED to repeat)`);
+  for (const { id, headDim: D, dtype, blockM: bs } of VARIANTS)
+    for (const c of CASES)
+      test(`${id} ${c.name} (${c.path})`, () => {
+        const s = ++seed;
+        if (c.path === "lse" && !denseBuilt(D, dtype)) {
+          console.log(`  ${id} ${c.name}: skipped, no dense kernel for head dim ${D} ${dtype} is built (its LSE is the input)`);
+          return;
+        }
+        const shape = { batch: c.batch, nq: c.nq, nk: c.nk, hq: c.hq, hkv: c.hkv, headDim: D };
+        const p: Problem = makeProblem(shape, dtype, s, c.strided);
+        const pshape = { batch: c.batch, hq: c.hq, nq: c.nq, nk: c.nk, blockSize: bs };
+        const out = DevicePattern.empty(pshape);
+        let lse: DeviceTensor | null = null;
+        try {
+          if (denseBuilt(D, dtype)) {
+            const d = dense(p.q, p.k, p.v);
+            d.out.free();
+            lse = d.lse;
+          }
+          // Poison: counts 0xffffffff (-1, below every valid count); indices 0x7f7f7f7f (no valid index,
+          // and not the -1 padding either, which 0xff would be), so every slot must be written.
+          out.counts.buffer.fill(0xff);
+          out.indices.buffer.fill(0x7f);
+          const selectionScale = c.path === "recompute" ? 1 / Math.sqrt(c.hq) : undefined;
+          const got = selectBlocks(p.q, p.k, { blockSize: bs, select: c.select, genLength: c.genLength, selectionScale, lse, out });
+          expect(got).toBe(out);
+          const gpu = out.toHost();
+          expect(() => gpu.validate()).not.toThrow();
+
+          const lseHost = c.path === "lse" ? lse!.toHost() : undefined;
+          const ref = { blockSize: bs, genLength: c.genLength, selectionScale, lse: lseHost };
+          const cpu = selectPattern(p.host.q, p.host.k, shape, { ...ref, select: c.select });
+          let importance: BlockImportance | undefined;
+          const g = generationBoundary(c.nq, bs, c.genLength);
+          const { kA, kB } = selectionCounts(cpu.nkb, g, c.select);
+          const r = compareSelection(gpu, cpu, () => (importance ??= blockImportance(p.host.q, p.host.k, shape, ref)), kA, kB, g);
+          const rows = gpu.counts.length;
+          console.log(
+            `  ${id} ${c.name} (${c.path}): ${r.differing}/${rows} rows differ from the CPU's sets` +
+              (r.differing ? ` (worst importance shortfall ${r.worst.toExponential(2)})` : "") +
+              `, density ${gpu.density().toFixed(3)}`,
+          );
+          // At most 2% of the rows (at least one, for the small cases) may be near-tie flips.
+          expect(r.differing).toBeLessThanOrEqual(Math.max(1, Math.floor(0.02 * rows)));
+        } finally {
+          freeProblem(p);
+          out.free();
+          lse?.free();
+        }
+      });
+
+  test("bad arguments are errors with a way out, in TypeScript and in C", () => {
+    const v = VARIANTS[0]!;
+    const p = makeProblem({ batch: 1, nq: 70, nk: 90, hq: 2, hkv: 1, headDim: v.headDim }, v.dtype, ++seed);
+    const base = { blockSize: v.blockM, select: 0.3, genLength: 8 };
+    const other = DeviceTensor.empty([1, 90, 1, v.headDim], v.dtype === "bf16" ? "fp16" : "bf16");
+    const badLse = DeviceTensor.empty([1, 2, 71], "f32");
+    const wrong = DevicePattern.empty({ batch: 1, hq: 2, nq: 70, nk: 90 + v.blockM, blockSize: v.blockM });
+    try {
+      const code = (f: () => unknown) => {
+        try {
+          f();
+        } catch (e) {
+          return `${(e as SparsedError).code}: ${(e as Error).message}`;
+        }
+        return "no error";
+      };
+      expect(code(() => selectBlocks(p.q, p.k, { ...base, blockSize: 48 }))).toMatch(/^INVALID: blockSize = 48.*32, 64, 128/);
+      expect(code(() => selectBlocks(p.q, p.k, { ...base, select: 0 }))).toMatch(/^INVALID: select = 0/);
+      expect(code(() => selectBlocks(p.q, p.k, { ...base, genLength: -1 }))).toMatch(/^INVALID: genLength = -1/);
+      expect(code(() => selectBlocks(p.q, p.k, { ...base, selectionScale: Number.NaN }))).toMatch(/^INVALID: selectionScale/);
+      expect(code(() => selectBlocks(p.q, other, base))).toMatch(/^INVALID: q, k, v must share one dtype/);
+      expect(code(() => selectBlocks(p.q, p.k, { ...base, lse: badLse }))).toMatch(/^INVALID: lse must be a contiguous f32 tensor \[1, 2, 70\]/);
+      expect(code(() => selectBlocks(p.q, p.k, { ...base, out: wrong }))).toMatch(/^INVALID: out pattern was made for/);
+      // The C launcher checks the struct itself (here: a pattern whose nkb does not match Nk).
+      const entry = pickSelectVariant({ headDim: v.headDim, dtype: v.dtype }, v.blockM);
+      const ws = DeviceTensor.empty([1, 2, 70], "f32");
+      try {
+        const shape = { batch: 1, nq: 70, nk: 90, hq: 2, hkv: 1, headDim: v.headDim, dtype: v.dtype };
+        const params = selectParams(p.q, p.k, 0n, ws.ptr, shape, 8, selectFloat32(0.3, wrong.nkb, 0), 0.125, wrong);
+        expect(code(() => native().launch(entry, params, 0n))).toMatch(/^INVALID: .*pattern nqb\/nkb/);
+      } finally {
+        ws.free();
+      }
+    } finally {
+      freeProblem(p);
+      other.free();
+      badLse.free();
+      wrong.free();
+    }
+  });
+});
+
+describe("selectFloat32: the float the C launcher gets keeps the float64 counts", () => {
+  test("kA and kB computed from the float32 equal selectionCounts over many n and ratios", () => {
+    for (const select of [0.1, 0.2, 0.29, 0.3, 0.5, 0.7, 0.9, 1, 1e-9, 0.123456789])
+      for (let nkb = 1; nkb <= 600; nkb += 7)
+        for (const g of [0, 1, Math.floor(nkb / 2), nkb - 1, nkb + 3]) {
+          const f = selectFloat32(select, nkb, g);
+          expect(Math.fround(f)).toBe(f);
+          expect(f > 0 && f <= 1).toBe(true);
+          expect(selectionCounts(nkb, g, f)).toEqual(selectionCounts(nkb, g, select));
+        }
+    // The case the nudge exists for: float32(0.7) * 10 rounds below 7.
+    expect(selectionCounts(10, 0, Math.fround(0.7)).kA).toBe(7);
+    expect(selectionCounts(10, 0, selectFloat32(0.7, 10, 0)).kA).toBe(8);
+  });
+});
+
+if (gpuReason) test.skip(`select GPU tests: ${gpuReason}`, () => {});
