@@ -216,11 +216,16 @@ def main():
     if args.ceilings:
         result["ceilings"] = measure_ceilings(args.reps, args.warmup)
     print_table(result["rows"])
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
+    write_result(result, args.out)
+
+
+def write_result(result, path):
+    """Write the result JSON (creating its folder) and say where."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
-    print(f"wrote {args.out}", flush=True)
+    print(f"wrote {path}", flush=True)
 
 
 if __name__ == "__main__":

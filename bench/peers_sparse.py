@@ -389,11 +389,7 @@ def main():
         print(f"schedule: S={args.steps} skip={args.skip}", flush=True)
         result["rows"].extend(schedule_rows(result["rows"], args))
     print_table(result["rows"])
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
-    print(f"wrote {args.out}", flush=True)
+    peers.write_result(result, args.out)
 
 
 if __name__ == "__main__":

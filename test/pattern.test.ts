@@ -1,8 +1,8 @@
 // SparsePattern: layout, density, validation rules, JSON round trip, shape checks.
 import { describe, expect, test } from "bun:test";
-import { SparsedError } from "../src/errors";
 import { SparsePattern, type PatternShape } from "../src/pattern";
 import type { HostShape } from "../src/reference";
+import { expectInvalid } from "./support/errors";
 
 // nqb = 3 (rows 2, 2, 1), nkb = 4 (columns 2, 2, 2, 1): tails on both axes.
 const shape: PatternShape = { batch: 1, hq: 2, nq: 5, nk: 7, blockSize: 2 };
@@ -13,17 +13,6 @@ const rows = [
   ],
 ];
 
-function expectInvalid(fn: () => unknown, message: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(SparsedError);
-  expect((err as SparsedError).code).toBe("INVALID");
-  expect((err as SparsedError).message).toMatch(message);
-}
 
 describe("layout", () => {
   test("fromRows fills counts, ascending indices and -1 padding", () => {

@@ -3,7 +3,6 @@
 import { describe, expect, test } from "bun:test";
 import type { AttentionBackend, DenseOptions, SelectOptions, SparseOptions } from "../src/backend";
 import { CpuBackend, hostTensor, type HostTensor } from "../src/cpu-backend";
-import { SparsedError } from "../src/errors";
 import type { SparsePattern } from "../src/pattern";
 import { rng, uniform } from "../src/random";
 import { referenceAttention, relativeError, type HostInputs, type HostShape } from "../src/reference";
@@ -11,6 +10,7 @@ import { SparseDRuntime } from "../src/runtime";
 import type { ScheduleConfig } from "../src/schedule";
 import { selectPattern } from "../src/selection";
 import { sparseReferenceAttention } from "../src/sparse-reference";
+import { expectInvalid } from "./support/errors";
 
 // Nq = Nk = 70 with b = 32: nqb = nkb = 3, the last block a 6-token tail. G = 20 gives g = 2.
 const SHAPE: HostShape = { batch: 1, nq: 70, nk: 70, hq: 2, hkv: 1, headDim: 4 };
@@ -67,17 +67,6 @@ class SpyBackend implements AttentionBackend<HostTensor, Float64Array, SparsePat
   }
 }
 
-function expectInvalid(fn: () => unknown, message: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(SparsedError);
-  expect((err as SparsedError).code).toBe("INVALID");
-  expect((err as SparsedError).message).toMatch(message);
-}
 
 /** Dense attention with every key outside the pattern row's blocks at minus infinity, written out plainly. */
 function maskedDense(x: HostInputs, p: SparsePattern): { out: Float64Array; lse: Float64Array } {

@@ -3,9 +3,10 @@
 import { describe, expect, test } from "bun:test";
 import { dense } from "../src/dense";
 import { DeviceBuffer } from "../src/device";
-import { SparsedError, type SparsedErrorCode } from "../src/errors";
+import { selectBlocks } from "../src/select";
 import { DeviceTensor } from "../src/tensor";
 import { ensureLibrary } from "./support/library";
+import { expectInvalid } from "./support/errors";
 
 await ensureLibrary();
 const BASE = 0x7f0000000000n;
@@ -13,17 +14,6 @@ const t = (shape: number[], dtype: "bf16" | "fp16" | "f32" = "bf16", strides?: n
 const q = t([2, 100, 8, 128]);
 const kv = t([2, 90, 2, 128]);
 
-function expectInvalid(fn: () => unknown, message: RegExp, code: SparsedErrorCode = "INVALID"): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(SparsedError);
-  expect((err as SparsedError).code).toBe(code);
-  expect((err as Error).message).toMatch(message);
-}
 
 describe("dense() validation", () => {
   test("Hq must be a multiple of Hkv", () => {
@@ -70,3 +60,23 @@ describe("dense() validation", () => {
     expectInvalid(() => owned.buffer.ptr, /used after free/, "FREED");
   });
 });
+
+describe("selectBlocks() validation", () => {
+  const sq = t([1, 300, 8, 128]);
+  const sk = t([1, 300, 2, 128]);
+  const base = { blockSize: 64, select: 0.3, genLength: 32 };
+  test("block size, keep ratio, generation length, scales", () => {
+    expectInvalid(() => selectBlocks(sq, sk, { ...base, blockSize: 48 }), /blockSize = 48.*32, 64, 128/);
+    expectInvalid(() => selectBlocks(sq, sk, { ...base, select: 0 }), /select = 0/);
+    expectInvalid(() => selectBlocks(sq, sk, { ...base, select: 1.5 }), /select = 1.5/);
+    expectInvalid(() => selectBlocks(sq, sk, { ...base, genLength: -1 }), /genLength = -1/);
+    expectInvalid(() => selectBlocks(sq, sk, { ...base, selectionScale: Number.NaN }), /selectionScale/);
+    expectInvalid(() => selectBlocks(sq, sk, { ...base, attentionScale: -2 }), /attentionScale = -2/);
+  });
+  test("shapes and the LSE", () => {
+    expectInvalid(() => selectBlocks(sq, t([1, 300, 3, 128]), base), /Hq \(8\) must be a multiple of Hkv \(3\)/);
+    expectInvalid(() => selectBlocks(sq, t([1, 300, 2, 64]), base), /head dim mismatch/);
+    expectInvalid(() => selectBlocks(sq, sk, { ...base, lse: t([1, 300, 8], "f32") }), /lse must be a contiguous f32 tensor \[1, 8, 300\]/);
+  });
+});
+
