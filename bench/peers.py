@@ -192,6 +192,11 @@ def print_table(rows):
             lines.append([r["impl"], shape, "error", "-", "-"])
         else:
             lines.append([r["impl"], shape, f"{r['ms_median']:.3f}", f"{r['tflops']:.1f}", f"{r['rel_err']:.2e}"])
+    print_aligned(header, lines)
+
+
+def print_aligned(header, lines):
+    """Print rows of strings as left-aligned columns."""
     widths = [max(len(x) for x in col) for col in zip(header, *lines)]
     for line in [header, *lines]:
         print("  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip(), flush=True)

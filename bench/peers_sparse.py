@@ -358,9 +358,7 @@ def print_table(rows):
         tflops = r.get("tflops_kept", r.get("tflops"))
         lines.append([r["impl"], shape, select, f"{ms:.3f}", "-" if tflops is None else f"{tflops:.1f}",
                       fmt(r, "rel_err", ".2e"), fmt(r, "density", ".3f"), fmt(r, "speedup", ".2f")])
-    widths = [max(len(x) for x in col) for col in zip(header, *lines)]
-    for line in [header, *lines]:
-        print("  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip(), flush=True)
+    peers.print_aligned(header, lines)
 
 
 def main():

@@ -4,20 +4,9 @@ import { describe, expect, test } from "bun:test";
 import { dense } from "../src/dense";
 import { DeviceTensor } from "../src/tensor";
 import { native } from "../src/native";
-import { compareWithReference, expectAllWritten, freeProblem, gpuReason, makeProblem } from "./support/attention";
+import { compareWithReference, expectAllWritten, freeProblem, gpuReason, makeProblem, type ShapeCase } from "./support/attention";
 
-interface Case {
-  name: string;
-  batch: number;
-  nq: number;
-  nk: number;
-  hq: number;
-  hkv: number;
-  strided: boolean;
-  rows: number; // sampled rows per (batch, head)
-}
-
-const CASES: Case[] = [
+const CASES: ShapeCase[] = [
   { name: "N=1", batch: 1, nq: 1, nk: 1, hq: 4, hkv: 4, strided: false, rows: 1 },
   { name: "N=77 GQA 28/4 batch 2", batch: 2, nq: 77, nk: 77, hq: 28, hkv: 4, strided: false, rows: 12 },
   { name: "Nq=1000 Nk=77 strided 32/32", batch: 1, nq: 1000, nk: 77, hq: 32, hkv: 32, strided: true, rows: 12 },

@@ -8,18 +8,10 @@ import { rng } from "../src/random";
 import { sparse } from "../src/sparse";
 import { sparseAttentionRow } from "../src/sparse-reference";
 import { DeviceTensor } from "../src/tensor";
-import { compareWithReference, expectAllWritten, freeProblem, gpuReason, makeProblem } from "./support/attention";
+import { compareWithReference, expectAllWritten, freeProblem, gpuReason, makeProblem, type ShapeCase } from "./support/attention";
 
-interface Case {
-  name: string;
-  batch: number;
-  nq: number;
-  nk: number;
-  hq: number;
-  hkv: number;
-  strided: boolean;
+interface Case extends ShapeCase {
   keep: number; // fraction of blocks kept per row
-  rows: number;
 }
 
 const CASES: Case[] = [

@@ -8,6 +8,18 @@ export * from "../../src/verify";
 export const gpuReason = gpuUnavailableReason();
 if (gpuReason) console.log(`GPU tests skipped: ${gpuReason}`);
 
+/** One shape of a GPU test: sizes, whether inputs are strided views, how many rows to check per head. */
+export interface ShapeCase {
+  name: string;
+  batch: number;
+  nq: number;
+  nk: number;
+  hq: number;
+  hkv: number;
+  strided: boolean;
+  rows: number;
+}
+
 /** Every element was written: none is still NaN from the poison, none is infinite. */
 export function expectAllWritten(values: Float64Array, what: string): void {
   const bad = countNonFinite(values);
