@@ -2,12 +2,12 @@
 # One GPU-machine call that does the whole sweep: GPU tests, compute-sanitizer, our benchmark, the
 # peers and the ceilings, the chart, and a comparison table printed last. Run on the device machine:
 #   source .gpu/setup.sh && bash bench/gpu-sweep.sh            (writes logs and JSON under $OUT)
-# Steps can be chosen: SWEEP="tests memcheck bench peers" (default all). racecheck is slow (about 10x
+# Steps can be chosen: SWEEP="tests memcheck racecheck bench peers sparse" (default all). racecheck is slow (about 10x
 # memcheck), so it runs the GPU tests matching RACE_FILTER only (default: one small GQA case per variant).
 set -uo pipefail
 OUT=${OUT:-bench/results/tmp}
 mkdir -p "$OUT"
-SWEEP=${SWEEP:-"tests memcheck racecheck bench peers"}
+SWEEP=${SWEEP:-"tests memcheck racecheck bench peers sparse"}
 SHAPES=${SHAPES:-1x32x4096x64,1x32x16384x64,1x32x65536x64,1x32x4096x128,1x32x16384x128,1x32x65536x128}
 NS=${NS:-4096,16384,65536}
 RACE_FILTER=${RACE_FILTER:-"N=77 GQA 28/4 batch 2"}
@@ -36,6 +36,11 @@ fi
 if has peers; then
   echo "== peers: SDPA FlashAttention-2 and cuDNN, ceilings"
   python3 bench/peers.py --shapes "$SHAPES" --ceilings --out "$OUT/peers.json" 2>&1 | tee "$OUT/peers.log" | tail -20
+fi
+if has sparse; then
+  echo "== sparse attention, selection and the schedule: ours, then FlexAttention / PyTorch"
+  bun bench/sparse.ts --out "$OUT/sparsed-sparse.json" 2>&1 | tee "$OUT/sparse.log" | tail -12
+  python3 bench/peers_sparse.py --shapes 1x32x16384x128,1x32x65536x128 --schedule --out "$OUT/peers-sparse.json" 2>&1 | tee "$OUT/peers-sparse.log" | tail -14
 fi
 if [[ -f "$OUT/sparsed.json" && -f "$OUT/peers.json" ]]; then
   bun bench/chart.ts --out "$OUT/dense.svg" "$OUT/sparsed.json" "$OUT/peers.json" >/dev/null

@@ -1,7 +1,8 @@
 // `bun bench/sparse.ts`: block-sparse attention and selection against our dense kernel on the GPU
 // (CUDA events, tinybench medians), as a table and JSON. Sparse TFLOP/s count only kept blocks
 // (shared/DESIGN.md section 4); the pattern keeps floor(nkb * select) + 1 random blocks per row, the
-// size isolated selection gives the prompt part.
+// size isolated selection gives the prompt part (bench/peers_sparse.py draws the same pattern). The
+// schedule figure is per-phase medians times step counts (the demo runs a real loop).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
@@ -12,6 +13,8 @@ import { DTYPE_CODE } from "../src/dtype";
 import { native } from "../src/native";
 import { SparsePattern } from "../src/pattern";
 import { rng } from "../src/random";
+import { switchStep } from "../src/schedule";
+import { selectBlocks } from "../src/select";
 import { sparse } from "../src/sparse";
 import { DeviceTensor } from "../src/tensor";
 import { attentionFlops, timeGpu, tflops } from "./measure";
@@ -22,6 +25,9 @@ const HELP = `Usage: bun bench/sparse.ts [flags]
   --heads N        Hq = Hkv (default 32)
   --block N        pattern block size (default 128)
   --select LIST    keep ratios (default 0.3,0.1)
+  --gen-length N   G for the selection (default N/4)
+  --steps N        schedule length for the projected SparseD loop (default 1024)
+  --skip X         schedule skip (default 0.2)
   --iterations N   timed samples (default 20)
   --out FILE       JSON (default bench/results/tmp/sparsed-sparse.json)
   -h, --help`;
@@ -51,6 +57,9 @@ async function main(): Promise<number> {
         heads: { type: "string", default: "32" },
         block: { type: "string", default: "128" },
         select: { type: "string", default: "0.3,0.1" },
+        "gen-length": { type: "string" },
+        steps: { type: "string", default: "1024" },
+        skip: { type: "string", default: "0.2" },
         iterations: { type: "string", default: "20" },
         out: { type: "string", default: "bench/results/tmp/sparsed-sparse.json" },
         help: { type: "boolean", short: "h", default: false },
@@ -92,6 +101,17 @@ async function main(): Promise<number> {
       const row = { impl: "sparsed", op: "sparse", variant, N, D, H, block: b, select, density: host.density(), ms_median: ts.msMedian, tflops_kept: t, vs_dense_tflops: t / tflops(denseFlops, td.msMedian), speedup_vs_dense: td.msMedian / ts.msMedian };
       rows.push(row);
       console.log(`  N=${N} sparse select=${select} (density ${host.density().toFixed(3)}) ${variant}: ${ts.msMedian.toFixed(3)} ms, ${t.toFixed(1)} TFLOP/s on kept blocks = ${(100 * row.vs_dense_tflops).toFixed(0)}% of dense, ${row.speedup_vs_dense.toFixed(2)}x faster`);
+      // Selection at the switch step, from the dense pass's LSE, into a preallocated pattern.
+      const G = values["gen-length"] ? Number(values["gen-length"]) : Math.floor(N / 4);
+      const tsel = await timeGpu("select", () => selectBlocks(q, k, { blockSize: b, select, genLength: G, lse, out: pattern }), { iterations });
+      const steps = Number(values.steps);
+      const sw = switchStep(steps, Number(values.skip));
+      const denseSteps = Math.min(steps, sw + 1); // t <= switchStep run dense (the switch step too, before selecting)
+      const sparseSteps = steps - denseSteps;
+      const loopMs = denseSteps * td.msMedian + (sparseSteps > 0 ? tsel.msMedian + sparseSteps * ts.msMedian : 0);
+      const sched = { impl: "sparsed", op: "schedule", N, D, H, block: b, select, steps, skip: Number(values.skip), select_ms: tsel.msMedian, select_vs_dense: tsel.msMedian / td.msMedian, dense_steps: denseSteps, sparse_steps: sparseSteps, sparsed_ms: loopMs, all_dense_ms: steps * td.msMedian, speedup: (steps * td.msMedian) / loopMs };
+      rows.push(sched);
+      console.log(`  N=${N} select=${select}: selection ${tsel.msMedian.toFixed(3)} ms = ${sched.select_vs_dense.toFixed(2)}x dense; ${steps}-step loop ${(loopMs / 1000).toFixed(2)} s vs all-dense ${((steps * td.msMedian) / 1000).toFixed(2)} s = ${sched.speedup.toFixed(2)}x`);
       pattern.free();
     }
     synchronize();
