@@ -1,7 +1,7 @@
 // A SparsePattern on the device: the int32 counts and indices in SparsePattern's layout (src/pattern.ts),
 // which the selection kernel writes and the sparse kernel reads, plus the shape it was built for.
 import { SparsedError } from "./errors";
-import { SparsePattern, type PatternShape } from "./pattern";
+import { checkPatternShape, SparsePattern, type PatternShape } from "./pattern";
 import { DeviceTensor } from "./tensor";
 
 export class DevicePattern {
@@ -19,10 +19,12 @@ export class DevicePattern {
 
   /** Uninitialized device storage for a pattern of this shape (what select() fills). */
   static empty(shape: PatternShape): DevicePattern {
-    const host = SparsePattern.full(shape); // checks the shape; gives the sizes
-    const counts = DeviceTensor.empty([shape.batch, shape.hq, host.nqb], "i32");
+    checkPatternShape(shape);
+    const nqb = Math.ceil(shape.nq / shape.blockSize);
+    const nkb = Math.ceil(shape.nk / shape.blockSize);
+    const counts = DeviceTensor.empty([shape.batch, shape.hq, nqb], "i32");
     try {
-      return new DevicePattern({ ...shape }, counts, DeviceTensor.empty([shape.batch, shape.hq, host.nqb, host.nkb], "i32"));
+      return new DevicePattern({ ...shape }, counts, DeviceTensor.empty([shape.batch, shape.hq, nqb, nkb], "i32"));
     } catch (e) {
       counts.free();
       throw e;

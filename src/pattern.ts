@@ -24,7 +24,8 @@ export interface PatternJSON {
 
 const describe = (s: PatternShape) => `B=${s.batch} Hq=${s.hq} Nq=${s.nq} Nk=${s.nk} blockSize=${s.blockSize}`;
 
-function checkShape(s: PatternShape): void {
+/** Every size a positive integer (the block counts follow from them). */
+export function checkPatternShape(s: PatternShape): void {
   for (const key of ["batch", "hq", "nq", "nk", "blockSize"] as const)
     if (!(Number.isInteger(s[key]) && s[key] > 0)) throw invalid(`SparsePattern: ${key} = ${s[key]} must be a positive integer`);
 }
@@ -40,7 +41,7 @@ export class SparsePattern {
     readonly counts: Int32Array,
     readonly indices: Int32Array,
   ) {
-    checkShape(shape);
+    checkPatternShape(shape);
     this.shape = Object.freeze({ batch: shape.batch, hq: shape.hq, nq: shape.nq, nk: shape.nk, blockSize: shape.blockSize });
     this.nqb = Math.ceil(shape.nq / shape.blockSize);
     this.nkb = Math.ceil(shape.nk / shape.blockSize);
@@ -52,7 +53,7 @@ export class SparsePattern {
 
   /** rows[b][h][i] lists the kept kv blocks of that row (any order); the result is validated. */
   static fromRows(shape: PatternShape, rows: number[][][][]): SparsePattern {
-    checkShape(shape);
+    checkPatternShape(shape);
     const nqb = Math.ceil(shape.nq / shape.blockSize);
     const nkb = Math.ceil(shape.nk / shape.blockSize);
     const counts = new Int32Array(shape.batch * shape.hq * nqb);
@@ -74,7 +75,7 @@ export class SparsePattern {
 
   /** Every kv block kept for every query block (the pattern of select = 1). */
   static full(shape: PatternShape): SparsePattern {
-    checkShape(shape);
+    checkPatternShape(shape);
     const nqb = Math.ceil(shape.nq / shape.blockSize);
     const nkb = Math.ceil(shape.nk / shape.blockSize);
     const all = Array.from({ length: nkb }, (_, j) => j);

@@ -44,7 +44,9 @@ __device__ inline void softmax_step(float (&s)[BN / 8][4], RowState& st, float (
     for (int i = 0; i < BN / 8; ++i) mx = fmaxf(mx, fmaxf(s[i][2 * r], s[i][2 * r + 1]));
     mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
     mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
-    mscaled[r] = mx * sl2;  // finite: every block holds at least one real key
+    // -inf only while every key so far was masked (a sparse row whose first listed block is invalid):
+    // then nothing has accumulated, and exp2(-inf - 0) = 0 keeps it that way instead of NaN.
+    mscaled[r] = mx == -INFINITY ? 0.f : mx * sl2;
     corr[r] = exp2f(st.m[r] * sl2 - mscaled[r]);
     st.m[r] = mx;
     st.l[r] *= corr[r];
@@ -91,10 +93,10 @@ __device__ inline void finish_tile(const float (&o)[D / 8][4], const RowState& s
     float l = st.l[r];
     l += __shfl_xor_sync(0xffffffff, l, 1);
     l += __shfl_xor_sync(0xffffffff, l, 2);
-    inv[r] = l > 0.f ? 1.f / l : 0.f;  // l = 0 only for a sparse row with no kept block: O = 0
+    inv[r] = l == 0.f ? 0.f : 1.f / l;  // l = 0 only for a sparse row with no kept key: O = 0 (NaN stays NaN)
     const int row = m0 + r0 + g + 8 * r;
     if (p.lse && t4 == 0 && row < p.nq)
-      reinterpret_cast<float*>(p.lse)[((int64_t)b * p.hq + h) * p.nq + row] = l > 0.f ? st.m[r] * p.scale + logf(l) : -INFINITY;
+      reinterpret_cast<float*>(p.lse)[((int64_t)b * p.hq + h) * p.nq + row] = l == 0.f ? -INFINITY : st.m[r] * p.scale + logf(l);
   }
 #pragma unroll
   for (int i = 0; i < D / 8; ++i) {
@@ -262,7 +264,12 @@ __global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_
   }
 
   // Epilogue. The __syncwarp orders the staging writes over this warp's Q rows after every lane's
-  // last ldmatrix of them (racecheck flags it otherwise); no other warp reads those rows.
+  // last ldmatrix of them (racecheck flags it otherwise); no other warp reads those rows. A sparse
+  // row with no block never entered the loop: its Q copies (by all threads) must land first.
+  if (nblocks == 0) {
+    cp_async_wait<0>();
+    __syncthreads();
+  }
   __syncwarp();
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt) finish_tile<D, DT>(o[mt], st[mt], sQ, wrow + mt * 16, m0, p, b, h, lane);
@@ -283,10 +290,13 @@ int launch_kernel(Kernel kernel, const sparsed_sparse_params* sp, uint64_t strea
   SPARSED_TRY(current_device(&props));
   if (C::kSmemBytes > (int)props->sharedMemPerBlockOptin)
     return fail(SPARSED_ERR_INVALID, "kernel needs %d bytes of shared memory; the device allows %d", C::kSmemBytes, (int)props->sharedMemPerBlockOptin);
-  static bool attr_set = false;  // idempotent, so a race here only repeats the call
-  if (!attr_set) {
+  // The opt-in is per device; idempotent, so a race here only repeats the call.
+  static bool attr_set[64] = {};
+  int dev = 0;
+  SPARSED_TRY(check_cuda(cudaGetDevice(&dev), "cudaGetDevice"));
+  if (dev >= 64 || !attr_set[dev]) {
     SPARSED_TRY(check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::kSmemBytes), "cudaFuncSetAttribute"));
-    attr_set = true;
+    if (dev < 64) attr_set[dev] = true;
   }
   dim3 grid((p->nq + C::BM - 1) / C::BM, p->hq, p->batch);
   if (grid.y > 65535 || grid.z > 65535) return fail(SPARSED_ERR_INVALID, "Hq (%d) and batch (%d) must each be at most 65535", p->hq, p->batch);

@@ -115,7 +115,9 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
     sm90::wait<0>();
   }
 
-  // Epilogue (dense_fwd.cuh's), staging O over Q once every warpgroup is done reading Q.
+  // Epilogue (dense_fwd.cuh's), staging O over Q once every warpgroup is done reading Q (and, for a
+  // sparse row with no block, once the Q copies have landed).
+  cp_async_wait<0>();
   __syncthreads();
   Elem* stage = reinterpret_cast<Elem*>(smem_raw + (base - smem_addr(smem_raw)));
   finish_tile<D, DT>(o, st, stage, warp * 16, m0, p, b, h, lane);
