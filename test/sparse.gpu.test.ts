@@ -72,6 +72,43 @@ describe.skipIf(VARIANTS.length === 0)("sparse forward on the GPU vs the CPU ref
             lse.free();
           }
         });
+
+  // Patterns from other FFIs are not validated on the host: the kernels must stay defined on them.
+  for (const { id, headDim: D, dtype, blockM } of VARIANTS)
+    test(`${id}: an empty row gives O = 0 and LSE = -inf; out-of-range block indices are skipped`, () => {
+      const bs = Math.max(blockM, 64);
+      const shape = { batch: 1, nq: 2 * bs, nk: 3 * bs, hq: 2, hkv: 1, headDim: D };
+      const p = makeProblem(shape, dtype, ++seed);
+      const host = SparsePattern.fromRows({ batch: 1, hq: 2, nq: shape.nq, nk: shape.nk, blockSize: bs }, [[[[0], [1]], [[2], [0, 2]]]]);
+      const pattern = DevicePattern.fromHost(host);
+      const out = DeviceTensor.empty([1, shape.nq, 2, D], dtype);
+      const lse = DeviceTensor.empty([1, 2, shape.nq], "f32");
+      try {
+        // Head 0, query block 0: count 0. Head 1, query block 0: [-1, 7] then block 2 (count 3).
+        const counts = new Int32Array([0, 1, 3, 2]);
+        const indices = new Int32Array([-1, -1, -1, 1, -1, -1, -1, 7, 2, 0, 2, -1]);
+        pattern.counts.buffer.copyFromHost(counts);
+        pattern.indices.buffer.copyFromHost(indices);
+        out.buffer.fill(0xff);
+        lse.buffer.fill(0xff);
+        sparse(p.q, p.k, p.v, pattern, { out, lse, variant: id });
+        const o = out.toHost();
+        const l = lse.toHost();
+        for (let i = 0; i < bs; i++) {
+          expect(l[i]).toBe(-Infinity); // head 0, rows of query block 0
+          for (let d = 0; d < D; d++) expect(o[(i * 2 + 0) * D + d]).toBe(0);
+        }
+        // Every other row is the host pattern's: head 1, query block 0 keeps block 2 alone, as [-1, 7, 2] reads.
+        const zero = { out: new Float64Array(D), lse: -Infinity };
+        const r = compareWithReference(p, o, l, 8, seed, (b, h, i, round) => (h === 0 && i < bs ? zero : sparseAttentionRow(p.host, host, b, h, i, round)));
+        expect(r.err).toBeLessThanOrEqual(2 * r.errLowPrecision + 1e-4);
+      } finally {
+        freeProblem(p);
+        pattern.free();
+        out.free();
+        lse.free();
+      }
+    });
 });
 
 if (gpuReason) test.skip(`sparse GPU tests: ${gpuReason}`, () => {});
