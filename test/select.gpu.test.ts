@@ -11,21 +11,14 @@ import type { SparsePattern } from "../src/pattern";
 import { pickSelectVariant, selectBlocks, selectFloat32, selectParams } from "../src/select";
 import { blockImportance, generationBoundary, selectionCounts, selectPattern, topBlocks, type BlockImportance } from "../src/selection";
 import { DeviceTensor } from "../src/tensor";
-import { freeProblem, gpuReason, makeProblem, type Problem } from "./support/attention";
+import { freeProblem, gpuReason, makeProblem, type Problem, type ShapeCase } from "./support/attention";
 
-interface Case {
-  name: string;
-  batch: number;
-  nq: number;
-  nk: number;
-  hq: number;
-  hkv: number;
+interface Case extends Omit<ShapeCase, "rows"> {
   genLength: number;
   select: number;
   /** "lse": the dense pass's LSE serves (same scale); "recompute": selectionScale = 1/sqrt(Hq), so
    *  the kernel computes its own row statistics (the LSE is passed anyway and must be ignored). */
   path: "lse" | "recompute";
-  strided: boolean;
 }
 
 // Sizes keep the float64 CPU reference at a few seconds for all variants together.
