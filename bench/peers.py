@@ -206,15 +206,7 @@ def main():
     args = parse_args()
     if not torch.cuda.is_available():
         raise SystemExit("peers.py needs a CUDA GPU")
-    result = {
-        "gpu": torch.cuda.get_device_name(),
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
-        "date": datetime.now(timezone.utc).isoformat(),
-        "reps": args.reps,
-        "warmup": args.warmup,
-        "rows": [],
-    }
+    result = {**result_header(args), "rows": []}
     print(f"{result['gpu']}  torch {result['torch']}  cuda {result['cuda']}  L2 {l2_bytes() / 2**20:.0f} MiB", flush=True)
     for shape in args.shapes:
         result["rows"].extend(measure_shape(shape, args))
@@ -222,6 +214,18 @@ def main():
         result["ceilings"] = measure_ceilings(args.reps, args.warmup)
     print_table(result["rows"])
     write_result(result, args.out)
+
+
+def result_header(args):
+    """The fields every result file starts with: where and when it was measured, and how."""
+    return {
+        "gpu": torch.cuda.get_device_name(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "date": datetime.now(timezone.utc).isoformat(),
+        "reps": args.reps,
+        "warmup": args.warmup,
+    }
 
 
 def write_result(result, path):

@@ -21,7 +21,6 @@ import math
 import os
 import statistics
 import sys
-from datetime import datetime, timezone
 
 import numpy as np
 import torch
@@ -370,12 +369,7 @@ def main():
     except (OSError, KeyError, TypeError, ValueError) as e:
         raise SystemExit(f"--pattern {args.pattern}: {type(e).__name__}: {e}; expected SparsePattern.toJSON() output")
     result = {
-        "gpu": torch.cuda.get_device_name(),
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
-        "date": datetime.now(timezone.utc).isoformat(),
-        "reps": args.reps,
-        "warmup": args.warmup,
+        **peers.result_header(args),
         "selection_reps": args.selection_reps,
         "block": args.block,
         "rows": [],

@@ -60,19 +60,24 @@ export function attentionRow(x: HostInputs, b: number, h: number, i: number, rou
   return { out, lse: max + Math.log(sum) };
 }
 
-/** Full dense attention: O [B, Nq, Hq, D] and LSE [B, Hq, Nq]. */
-export function referenceAttention(x: HostInputs, round?: Dtype): { out: Float64Array; lse: Float64Array } {
-  const { batch, nq, hq, headDim: D } = x.shape;
+/** O [B, Nq, Hq, D] and LSE [B, Hq, Nq] assembled from one row at a time. */
+export function attentionFromRows(shape: HostShape, row: (b: number, h: number, i: number) => RowResult): { out: Float64Array; lse: Float64Array } {
+  const { batch, nq, hq, headDim: D } = shape;
   const out = new Float64Array(batch * nq * hq * D);
   const lse = new Float64Array(batch * hq * nq);
   for (let b = 0; b < batch; b++)
     for (let h = 0; h < hq; h++)
       for (let i = 0; i < nq; i++) {
-        const row = attentionRow(x, b, h, i, round);
-        out.set(row.out, ((b * nq + i) * hq + h) * D);
-        lse[(b * hq + h) * nq + i] = row.lse;
+        const r = row(b, h, i);
+        out.set(r.out, ((b * nq + i) * hq + h) * D);
+        lse[(b * hq + h) * nq + i] = r.lse;
       }
   return { out, lse };
+}
+
+/** Full dense attention: O [B, Nq, Hq, D] and LSE [B, Hq, Nq]. */
+export function referenceAttention(x: HostInputs, round?: Dtype): { out: Float64Array; lse: Float64Array } {
+  return attentionFromRows(x.shape, (b, h, i) => attentionRow(x, b, h, i, round));
 }
 
 /** ||a - b|| / ||b|| over paired values; NaN anywhere gives NaN (so a NaN never passes a bound). */

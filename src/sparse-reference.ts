@@ -5,7 +5,7 @@
 import { invalid } from "./errors";
 import type { SparsePattern } from "./pattern";
 import type { Dtype } from "./dtype";
-import { attentionRow, type HostInputs, type RowResult } from "./reference";
+import { attentionFromRows, attentionRow, type HostInputs, type RowResult } from "./reference";
 import { checkHostShape } from "./selection";
 
 /** The keys of query row r's pattern row, ascending (tails of the last block cut at Nk). */
@@ -27,15 +27,5 @@ export function sparseAttentionRow(x: HostInputs, pattern: SparsePattern, b: num
 export function sparseReferenceAttention(x: HostInputs, pattern: SparsePattern): { out: Float64Array; lse: Float64Array } {
   checkHostShape(x.shape, x);
   pattern.checkCompatible(x.shape);
-  const { batch, nq, hq, headDim: D } = x.shape;
-  const out = new Float64Array(batch * nq * hq * D);
-  const lse = new Float64Array(batch * hq * nq);
-  for (let b = 0; b < batch; b++)
-    for (let h = 0; h < hq; h++)
-      for (let r = 0; r < nq; r++) {
-        const row = sparseAttentionRow(x, pattern, b, h, r);
-        out.set(row.out, ((b * nq + r) * hq + h) * D);
-        lse[(b * hq + h) * nq + r] = row.lse;
-      }
-  return { out, lse };
+  return attentionFromRows(x.shape, (b, h, r) => sparseAttentionRow(x, pattern, b, h, r));
 }
