@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { dense } from "../src/dense";
+import { archPreference, dense } from "../src/dense";
 import { DevicePattern } from "../src/device-pattern";
 import { deviceInfo, gpuUnavailableReason, synchronize } from "../src/device";
 import { DTYPE_CODE } from "../src/dtype";
@@ -14,8 +14,8 @@ import { native } from "../src/native";
 import { SparsePattern } from "../src/pattern";
 import { rng } from "../src/random";
 import { switchStep } from "../src/schedule";
-import { selectBlocks } from "../src/select";
-import { sparse } from "../src/sparse";
+import { pickSelectVariant, selectBlocks } from "../src/select";
+import { pickSparseVariant, sparse } from "../src/sparse";
 import { DeviceTensor } from "../src/tensor";
 import { attentionFlops, timeGpu, tflops } from "./measure";
 
@@ -92,18 +92,36 @@ async function main(): Promise<number> {
     const td = await timeGpu("dense", () => (variant = dense(q, k, v, { out, lse }).variant), { iterations });
     rows.push({ impl: "sparsed", op: "dense", variant, N, D, H, ms_median: td.msMedian, tflops: tflops(denseFlops, td.msMedian) });
     console.log(`  N=${N} dense ${variant}: ${td.msMedian.toFixed(3)} ms, ${tflops(denseFlops, td.msMedian).toFixed(1)} TFLOP/s`);
+    // Every built variant this GPU runs is timed; the default pick (as the runtime would choose) feeds
+    // the ratios and the schedule, the others are listed for comparison.
+    const runnable = (op: string, fits: (e: { blockM: number; blockN: number }) => boolean) =>
+      native().manifest.variants.filter((e) => e.op === op && e.headDim === D && e.dtype === "bf16" && archPreference().includes(e.arch) && fits(e));
+    const shapeOf = { batch: 1, nq: N, nk: N, hq: H, hkv: H, headDim: D, dtype: "bf16" as const };
+    const sparseDefault = pickSparseVariant(shapeOf, b).id, selectDefault = pickSelectVariant(shapeOf, b).id;
+    const sparseIds = [sparseDefault, ...runnable("sparse_fwd", (e) => b % e.blockM === 0 && b % e.blockN === 0).map((e) => e.id).filter((id) => id !== sparseDefault)];
+    const selectIds = [selectDefault, ...runnable("select", (e) => e.blockN === b).map((e) => e.id).filter((id) => id !== selectDefault)];
     for (const select of values.select.split(",").map(Number)) {
       const host = randomPattern(1, H, N, b, select, 11);
       const pattern = DevicePattern.fromHost(host);
       const kept = 4 * D * host.keptPairs();
-      const ts = await timeGpu("sparse", () => (variant = sparse(q, k, v, pattern, { out, lse }).variant), { iterations });
-      const t = tflops(kept, ts.msMedian);
-      const row = { impl: "sparsed", op: "sparse", variant, N, D, H, block: b, select, density: host.density(), ms_median: ts.msMedian, tflops_kept: t, vs_dense_tflops: t / tflops(denseFlops, td.msMedian), speedup_vs_dense: td.msMedian / ts.msMedian };
-      rows.push(row);
-      console.log(`  N=${N} sparse select=${select} (density ${host.density().toFixed(3)}) ${variant}: ${ts.msMedian.toFixed(3)} ms, ${t.toFixed(1)} TFLOP/s on kept blocks = ${(100 * row.vs_dense_tflops).toFixed(0)}% of dense, ${row.speedup_vs_dense.toFixed(2)}x faster`);
+      let ts = { msMedian: Number.NaN };
+      for (const id of sparseIds) {
+        const m = await timeGpu("sparse", () => sparse(q, k, v, pattern, { out, lse, variant: id }), { iterations });
+        const t = tflops(kept, m.msMedian);
+        const row = { impl: "sparsed", op: "sparse", variant: id, default: id === sparseDefault, N, D, H, block: b, select, density: host.density(), ms_median: m.msMedian, tflops_kept: t, vs_dense_tflops: t / tflops(denseFlops, td.msMedian), speedup_vs_dense: td.msMedian / m.msMedian };
+        rows.push(row);
+        if (id === sparseDefault) ts = m;
+        console.log(`  N=${N} sparse select=${select} (density ${host.density().toFixed(3)}) ${id}: ${m.msMedian.toFixed(3)} ms, ${t.toFixed(1)} TFLOP/s on kept blocks = ${(100 * row.vs_dense_tflops).toFixed(0)}% of dense, ${row.speedup_vs_dense.toFixed(2)}x faster`);
+      }
       // Selection at the switch step, from the dense pass's LSE, into a preallocated pattern.
       const G = values["gen-length"] ? Number(values["gen-length"]) : Math.floor(N / 4);
-      const tsel = await timeGpu("select", () => selectBlocks(q, k, { blockSize: b, select, genLength: G, lse, out: pattern }), { iterations });
+      let tsel = { msMedian: Number.NaN };
+      for (const id of selectIds) {
+        const m = await timeGpu("select", () => selectBlocks(q, k, { blockSize: b, select, genLength: G, lse, out: pattern, variant: id }), { iterations });
+        rows.push({ impl: "sparsed", op: "select", variant: id, default: id === selectDefault, N, D, H, block: b, select, ms_median: m.msMedian, vs_dense: m.msMedian / td.msMedian });
+        if (id === selectDefault) tsel = m;
+        console.log(`  N=${N} select=${select} selection ${id}: ${m.msMedian.toFixed(3)} ms = ${(m.msMedian / td.msMedian).toFixed(2)}x dense`);
+      }
       const steps = Number(values.steps);
       const sw = switchStep(steps, Number(values.skip));
       const denseSteps = Math.min(steps, sw + 1); // t <= switchStep run dense (the switch step too, before selecting)

@@ -4,9 +4,9 @@
 export const OPS = ["dense_fwd", "sparse_fwd", "select"] as const;
 export const HEAD_DIMS = [64, 128] as const;
 export const DTYPES = ["bf16", "fp16"] as const;
-export const BLOCK_MS = [32, 64, 128, 192] as const;
+export const BLOCK_MS = [32, 64, 128, 192, 256] as const;
 export const BLOCK_NS = [32, 64, 128] as const;
-export const WARPS = [2, 4, 8, 12] as const;
+export const WARPS = [2, 4, 8, 12, 16] as const;
 /** Pattern block sizes of SparseD (shared/DESIGN.md section 1). */
 export const PATTERN_BLOCKS = [32, 64, 128] as const;
 /**
@@ -27,7 +27,7 @@ export interface VariantConfig {
   op: Op;
   headDim: HeadDim;
   blockM: number; // query rows per CTA
-  blockN: number; // keys per pipeline step
+  blockN: number; // keys per pipeline step; for select, the pattern block size b
   warps: number; // warps per CTA; each owns blockM / warps (16 or 32) query rows
   dtype: Dtype;
   arch: Arch;
@@ -44,7 +44,8 @@ const t = (blockM: number, blockN: number, warps: number): Tiles => ({ blockM, b
 /**
  * The variants built when no tiles are given, per op, instruction family and head dim: the
  * measured-best dense tiles (bench/NOTES.md); for sparse, tiles that divide every pattern block size
- * plus the fast ones for large blocks; for select, one variant per pattern block size.
+ * plus the fast ones for large blocks; for select, one variant per pattern block size (sm80: one
+ * block per CTA; sm90a: 256 rows per CTA, 128 at b = 32 to bound the per-CTA importance arrays).
  */
 export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tiles[]>>>> = {
   dense_fwd: {
@@ -57,14 +58,24 @@ export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tile
   },
   select: {
     sm80: { 64: [t(32, 32, 2), t(64, 64, 4), t(128, 128, 8)], 128: [t(32, 32, 2), t(64, 64, 4), t(128, 128, 8)] },
+    sm90a: { 64: [t(128, 32, 8), t(256, 64, 16), t(256, 128, 16)], 128: [t(128, 32, 8), t(256, 64, 16), t(256, 128, 16)] },
   },
 };
 
 /** Shared memory a CTA may opt into: sm_80 163 KB, sm_90 227 KB. */
 export const MAX_SMEM_BYTES: Record<Arch, number> = { sm80: 163 * 1024, sm90a: 227 * 1024 };
 
-/** Q tile plus two pipeline stages of K and V tiles, 2 bytes an element (+1 KB to align sm90a tiles). */
+/** sm90a select: keys per pipeline step and stages (templates/include/sparsed/select_sm90.cuh). */
+export const SELECT_SM90_KEY_TILE = 64;
+export const SELECT_SM90_STAGES = 4;
+
+/**
+ * The fixed shared memory of a CTA, 2 bytes an element (+1 KB to align sm90a tiles): Q plus two
+ * stages of K and V tiles; for sm90a select, Q plus four stages of 64-key K tiles (its importance
+ * arrays grow with Nk and are checked at launch).
+ */
 export function smemBytes(cfg: VariantConfig): number {
+  if (cfg.op === "select" && cfg.arch === "sm90a") return (cfg.blockM + SELECT_SM90_STAGES * SELECT_SM90_KEY_TILE) * cfg.headDim * 2 + 1024;
   return (cfg.blockM + 4 * cfg.blockN) * cfg.headDim * 2 + (cfg.arch === "sm90a" ? 1024 : 0);
 }
 
@@ -114,16 +125,20 @@ export function validateVariant(cfg: VariantConfig): string[] {
   if (problems.length) return problems;
   const rowsPerWarp = cfg.blockM / cfg.warps;
   if (cfg.op === "select") {
-    if (cfg.arch !== "sm80") problems.push("select kernels are written for sm80 (they run on Hopper too)");
-    if (cfg.blockM !== cfg.blockN || !(PATTERN_BLOCKS as readonly number[]).includes(cfg.blockM) || rowsPerWarp !== 16)
-      problems.push(`select tiles are one pattern block: blockM = blockN in ${PATTERN_BLOCKS.join(", ")}, warps = blockM / 16`);
+    if (!(PATTERN_BLOCKS as readonly number[]).includes(cfg.blockN)) problems.push(`select blockN is the pattern block size: one of ${PATTERN_BLOCKS.join(", ")}`);
+    else if (cfg.arch === "sm80" && (cfg.blockM !== cfg.blockN || rowsPerWarp !== 16))
+      problems.push("sm80 select tiles are one pattern block: blockM = blockN, warps = blockM / 16");
+    else if (cfg.arch === "sm90a" && (cfg.blockM % 64 !== 0 || cfg.blockM % cfg.blockN !== 0 || cfg.blockM < 128))
+      problems.push(`sm90a select takes whole warpgroups of whole pattern blocks: blockM in 128, 192, 256 and a multiple of blockN (${cfg.blockN})`);
+  } else if (cfg.blockM === 256 || cfg.warps === 16) {
+    problems.push("blockM 256 and 16 warps are offered for sm90a select only (attention tiles that large spill registers)");
   }
   if (cfg.op === "dense_fwd" && cfg.blockM === 32) problems.push("dense blockM 32 is not offered (use 64 or more)");
   if (cfg.arch === "sm80" && rowsPerWarp !== 16 && rowsPerWarp !== 32)
     problems.push(`blockM / warps = ${rowsPerWarp}: each warp must own 16 or 32 query rows`);
   if (cfg.arch === "sm90a") {
     if (rowsPerWarp !== 16) problems.push(`sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = ${cfg.blockM / 16}`);
-    if (cfg.blockN === 32) problems.push("sm90a kernels take blockN 64 or 128");
+    if (cfg.blockN === 32 && cfg.op !== "select") problems.push("sm90a attention kernels take blockN 64 or 128");
   }
   if (smemBytes(cfg) > MAX_SMEM_BYTES[cfg.arch])
     problems.push(`needs ${smemBytes(cfg)} bytes of shared memory, over the ${MAX_SMEM_BYTES[cfg.arch]} that ${cfg.arch} allows`);

@@ -4,7 +4,7 @@
 // native call, with a message that says how to fix it; the C side checks again for other FFIs.
 import type { ManifestEntry } from "../codegen/build";
 import { variantId } from "../codegen/variants";
-import { attentionShape, checkLse, defaultScale, type AttentionShape } from "./dense";
+import { archPreference, attentionShape, checkLse, defaultScale, type AttentionShape } from "./dense";
 import { DevicePattern, PATTERN_STRUCT_BYTES } from "./device-pattern";
 import { DTYPE_CODE } from "./dtype";
 import { SparsedError, invalid } from "./errors";
@@ -15,7 +15,7 @@ import { generationBoundary, selectionCounts } from "./selection";
 import { DeviceTensor } from "./tensor";
 
 export interface SelectBlocksOptions {
-  /** Pattern block size b (32, 64 or 128): a select variant with blockM = blockN = b must be built. */
+  /** Pattern block size b (32, 64 or 128): a select variant with blockN = b must be built. */
   blockSize: number;
   /** Keep ratio in (0, 1]. */
   select: number;
@@ -32,6 +32,8 @@ export interface SelectBlocksOptions {
   stream?: bigint;
   /** Write into this pattern (built for these shapes and block size) instead of allocating one. */
   out?: DevicePattern;
+  /** Run this built select variant (an id from the manifest) instead of the best one for the GPU. */
+  variant?: string;
 }
 
 /**
@@ -52,15 +54,29 @@ export function selectShape(q: DeviceTensor, k: DeviceTensor): SelectShape {
   return attentionShape(q, k, k);
 }
 
-/** The built select variant for these inputs and block size (one per head dim, dtype and block size). */
-export function pickSelectVariant(shape: Pick<SelectShape, "headDim" | "dtype">, blockSize: number): ManifestEntry {
+/**
+ * The built select variant for these inputs and block size (blockN is the pattern block size): the
+ * requested id, else the best instruction family the GPU runs (sm90a on H100/H200, else sm80).
+ */
+export function pickSelectVariant(shape: Pick<SelectShape, "headDim" | "dtype">, blockSize: number, requested?: string): ManifestEntry {
   const built = native().manifest.variants.filter((e) => e.op === "select");
-  const e = built.find((x) => x.headDim === shape.headDim && x.dtype === shape.dtype && x.blockM === blockSize && x.blockN === blockSize);
-  if (e) return e;
+  const builtList = () => built.map((x) => x.id).join(", ") || "none";
+  if (requested) {
+    const e = built.find((x) => x.id === requested);
+    if (!e) throw new SparsedError("NOT_BUILT", `select variant ${requested} is not built (built: ${builtList()})`);
+    if (e.headDim !== shape.headDim || e.dtype !== shape.dtype || e.blockN !== blockSize)
+      throw invalid(`variant ${requested} is for head dim ${e.headDim} ${e.dtype} at block size ${e.blockN}; the call is head dim ${shape.headDim} ${shape.dtype} at block size ${blockSize}`);
+    return e;
+  }
+  const fits = built.filter((x) => x.headDim === shape.headDim && x.dtype === shape.dtype && x.blockN === blockSize);
+  for (const arch of archPreference()) {
+    const e = fits.find((x) => x.arch === arch);
+    if (e) return e;
+  }
   const id = variantId({ op: "select", headDim: shape.headDim as 64 | 128, blockM: blockSize, blockN: blockSize, warps: blockSize / 16, dtype: shape.dtype, arch: "sm80" });
   throw new SparsedError(
     "NOT_BUILT",
-    `no select kernel for head dim ${shape.headDim} ${shape.dtype} at block size ${blockSize} is built (built: ${built.map((x) => x.id).join(", ") || "none"}): ` +
+    `no select kernel for head dim ${shape.headDim} ${shape.dtype} at block size ${blockSize} that this GPU runs is built (built: ${builtList()}): ` +
       `run \`bun run generate\` (every default variant, select included) or add \`--variant ${id}\` to your generate flags ` +
       `(\`bun run generate --op select --head-dim ${shape.headDim} --dtype ${shape.dtype}\` builds every block size, but only the select kernels)`,
   );
@@ -149,7 +165,7 @@ export function selectBlocks(q: DeviceTensor, k: DeviceTensor, opts: SelectBlock
   const useLse = opts.lse ? selScale === attScale : false;
   const shape: PatternShape = { batch: s.batch, hq: s.hq, nq: s.nq, nk: s.nk, blockSize };
   if (opts.out) checkOut(opts.out, shape);
-  const entry = pickSelectVariant(s, blockSize);
+  const entry = pickSelectVariant(s, blockSize, opts.variant);
   const nkb = Math.ceil(s.nk / blockSize);
   const select32 = selectFloat32(select, nkb, generationBoundary(s.nq, blockSize, genLength));
 

@@ -17,8 +17,13 @@ describe("variant naming", () => {
   test("ids round-trip for the whole default space", () => {
     const all = expandVariants();
     // Per head dim and dtype: dense 1 per family (2), sparse 2 per family (4), select 1 per block size (3).
-    expect(all.length).toBe(2 * 2 * (2 + 4 + 3));
-    expect(all.filter((v) => v.op === "select").every((v) => v.arch === "sm80" && v.blockM === v.blockN)).toBe(true);
+    expect(all.length).toBe(2 * 2 * (2 + 4 + 3 + 3));
+    const select = all.filter((v) => v.op === "select");
+    expect(select.filter((v) => v.arch === "sm80").every((v) => v.blockM === v.blockN && v.warps === v.blockM / 16)).toBe(true);
+    // sm90a: one variant per pattern block size, each CTA whole warpgroups of whole blocks.
+    const sm90 = select.filter((v) => v.arch === "sm90a");
+    expect(sm90.map((v) => v.blockN).sort()).toEqual([128, 128, 128, 128, 32, 32, 32, 32, 64, 64, 64, 64]);
+    expect(sm90.every((v) => v.blockM % 64 === 0 && v.blockM % v.blockN === 0 && v.warps === v.blockM / 16)).toBe(true);
     expect(new Set(all.map(variantId)).size).toBe(all.length);
     for (const v of all) expect(parseVariantId(variantId(v))).toEqual(v);
   });
@@ -33,11 +38,15 @@ describe("variant validation", () => {
   test("each rejection reason", () => {
     expect(validateVariant({ ...hd128, dtype: "fp8" as never })).toEqual(["dtype fp8 is not supported (supported: bf16, fp16)"]);
     expect(validateVariant({ ...hd128, warps: 8 }).join()).toMatch(/one warpgroup \(4 warps\) per 64 rows: warps must be blockM \/ 16 = 12/);
-    expect(validateVariant({ ...hd128, blockN: 32 }).join()).toMatch(/sm90a kernels take blockN 64 or 128/);
+    expect(validateVariant({ ...hd128, blockN: 32 }).join()).toMatch(/sm90a attention kernels take blockN 64 or 128/);
     expect(validateVariant({ ...hd128, arch: "sm80", blockM: 128, warps: 3 as never }).join()).toMatch(/warps 3 is not supported/);
     expect(validateVariant({ ...hd128, arch: "sm80", blockM: 128, warps: 2 }).join()).toMatch(/each warp must own 16 or 32 query rows/);
-    expect(validateVariant({ ...hd128, op: "select", arch: "sm80", blockM: 64, blockN: 128, warps: 4 }).join()).toMatch(/select tiles are one pattern block/);
-    expect(validateVariant({ ...hd128, op: "select", blockM: 128, blockN: 128, warps: 8 }).join()).toMatch(/select kernels are written for sm80/);
+    expect(validateVariant({ ...hd128, op: "select", arch: "sm80", blockM: 64, blockN: 128, warps: 4 }).join()).toMatch(/sm80 select tiles are one pattern block/);
+    expect(validateVariant({ ...hd128, op: "select", blockM: 128, blockN: 96 as never, warps: 8 }).join()).toMatch(/blockN 96 is not supported/);
+    expect(validateVariant({ ...hd128, op: "select", blockM: 192, blockN: 128, warps: 12 }).join()).toMatch(/whole warpgroups of whole pattern blocks/);
+    expect(validateVariant({ ...hd128, op: "select", blockM: 64, blockN: 64, warps: 4 }).join()).toMatch(/whole warpgroups of whole pattern blocks/);
+    expect(validateVariant({ ...hd128, op: "select", blockM: 256, blockN: 32, warps: 16 })).toEqual([]);
+    expect(validateVariant({ ...hd128, blockM: 256, blockN: 64, warps: 16 }).join()).toMatch(/for sm90a select only/);
     expect(validateVariant({ ...hd128, op: "dense_fwd", arch: "sm80", blockM: 32, blockN: 32, warps: 2 }).join()).toMatch(/dense blockM 32 is not offered/);
     expect(validateVariant({ ...hd128, arch: "sm80", blockM: 64, warps: 8 }).join()).toMatch(/each warp must own 16 or 32 query rows/);
     const big = { ...hd128, arch: "sm80" as const, blockM: 192, blockN: 128, warps: 12 };

@@ -93,7 +93,7 @@ function compareSelection(gpu: SparsePattern, cpu: SparsePattern, imp: () => Blo
 describe.skipIf(VARIANTS.length === 0)("selection on the GPU vs the CPU selection", () => {
   let seed = Number(process.env.SPARSED_TEST_SEED ?? Date.now() % 100000);
   console.log(`select GPU tests: seed ${seed} (set SPARSED_TEST_SEED to repeat)`);
-  for (const { id, headDim: D, dtype, blockM: bs } of VARIANTS)
+  for (const { id, headDim: D, dtype, blockN: bs } of VARIANTS)
     for (const c of CASES)
       test(`${id} ${c.name} (${c.path})`, () => {
         const s = ++seed;
@@ -117,7 +117,7 @@ describe.skipIf(VARIANTS.length === 0)("selection on the GPU vs the CPU selectio
           out.counts.buffer.fill(0xff);
           out.indices.buffer.fill(0x7f);
           const selectionScale = c.path === "recompute" ? 1 / Math.sqrt(c.hq) : undefined;
-          const got = selectBlocks(p.q, p.k, { blockSize: bs, select: c.select, genLength: c.genLength, selectionScale, lse, out });
+          const got = selectBlocks(p.q, p.k, { blockSize: bs, select: c.select, genLength: c.genLength, selectionScale, lse, out, variant: id });
           expect(got).toBe(out);
           const gpu = out.toHost();
           expect(() => gpu.validate()).not.toThrow();
@@ -147,10 +147,10 @@ describe.skipIf(VARIANTS.length === 0)("selection on the GPU vs the CPU selectio
   test("bad arguments are errors with a way out, in TypeScript and in C", () => {
     const v = VARIANTS[0]!;
     const p = makeProblem({ batch: 1, nq: 70, nk: 90, hq: 2, hkv: 1, headDim: v.headDim }, v.dtype, ++seed);
-    const base = { blockSize: v.blockM, select: 0.3, genLength: 8 };
+    const base = { blockSize: v.blockN, select: 0.3, genLength: 8 };
     const other = DeviceTensor.empty([1, 90, 1, v.headDim], v.dtype === "bf16" ? "fp16" : "bf16");
     const badLse = DeviceTensor.empty([1, 2, 71], "f32");
-    const wrong = DevicePattern.empty({ batch: 1, hq: 2, nq: 70, nk: 90 + v.blockM, blockSize: v.blockM });
+    const wrong = DevicePattern.empty({ batch: 1, hq: 2, nq: 70, nk: 90 + v.blockN, blockSize: v.blockN });
     try {
       const code = (f: () => unknown) => {
         try {
@@ -167,8 +167,11 @@ describe.skipIf(VARIANTS.length === 0)("selection on the GPU vs the CPU selectio
       expect(code(() => selectBlocks(p.q, other, base))).toMatch(/^INVALID: q, k, v must share one dtype/);
       expect(code(() => selectBlocks(p.q, p.k, { ...base, lse: badLse }))).toMatch(/^INVALID: lse must be a contiguous f32 tensor \[1, 2, 70\]/);
       expect(code(() => selectBlocks(p.q, p.k, { ...base, out: wrong }))).toMatch(/^INVALID: out pattern was made for/);
+      expect(code(() => selectBlocks(p.q, p.k, { ...base, variant: "select_hd128_bm512_bn64_w16_bf16_sm90a" }))).toMatch(/^NOT_BUILT: select variant .* is not built/);
+      const otherBlock = VARIANTS.find((x) => x.blockN !== v.blockN)!;
+      expect(code(() => selectBlocks(p.q, p.k, { ...base, variant: otherBlock.id }))).toMatch(/^INVALID: variant .* at block size/);
       // The C launcher checks the struct itself (here: a pattern whose nkb does not match Nk).
-      const entry = pickSelectVariant({ headDim: v.headDim, dtype: v.dtype }, v.blockM);
+      const entry = pickSelectVariant({ headDim: v.headDim, dtype: v.dtype }, v.blockN, v.id);
       const ws = DeviceTensor.empty([1, 2, 70], "f32");
       try {
         const shape = { batch: 1, nq: 70, nk: 90, hq: 2, hkv: 1, headDim: v.headDim, dtype: v.dtype };

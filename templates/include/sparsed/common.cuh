@@ -3,6 +3,7 @@
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <math.h>
 #include <stdint.h>
 
 namespace sparsed {
@@ -98,6 +99,29 @@ __device__ inline void load_rows_async(uint32_t smem, Offset offset, const Elem*
 template <int ROWS, int D, int THREADS, typename Elem>
 __device__ inline void load_tile_async(Elem* smem, const Elem* gbase, int64_t row_stride, int row0, int limit, int tid) {
   load_rows_async<ROWS, D, THREADS>(smem_addr(smem), [](int r, int c) { return (uint32_t)SwizzledTile<D>::offset(r, c) * 2; }, gbase, row_stride, row0, limit, tid);
+}
+
+// 2^x with one MUFU.EX2: results below 2^-126 flush to zero (exp2f's exact path adds a range check
+// and two multiplies per call, which doubles the FP32 work of an exp-bound loop). -inf gives 0, +inf
+// gives +inf, NaN stays NaN.
+__device__ inline float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
+// Keys at or past nk (the tail of the last tile) do not exist: their scores become -inf, so that they
+// count zero in every sum. s is a 16-row accumulator (mma.sync m16n8 C fragments, or one warp's part
+// of a wgmma m64nN accumulator): c0, c1 are row g, columns 2*t4 and 2*t4+1 of each 8-wide column tile;
+// c2, c3 the same columns of row g+8.
+template <int BN>
+__device__ inline void mask_tail(float (&s)[BN / 8][4], int key0, int nk, int t4) {
+#pragma unroll
+  for (int i = 0; i < BN / 8; ++i) {
+    const int col = key0 + i * 8 + 2 * t4;
+    if (col >= nk) s[i][0] = s[i][2] = -INFINITY;
+    if (col + 1 >= nk) s[i][1] = s[i][3] = -INFINITY;
+  }
 }
 
 }  // namespace sparsed

@@ -69,17 +69,6 @@ __device__ inline void softmax_step(float (&s)[BN / 8][4], RowState& st, float (
   }
 }
 
-// Keys at or past nk (the tail of the last block) do not exist: their scores become -inf.
-template <int BN>
-__device__ inline void mask_tail(float (&s)[BN / 8][4], int key0, int nk, int t4) {
-#pragma unroll
-  for (int i = 0; i < BN / 8; ++i) {
-    const int col = key0 + i * 8 + 2 * t4;
-    if (col >= nk) s[i][0] = s[i][2] = -INFINITY;
-    if (col + 1 >= nk) s[i][1] = s[i][3] = -INFINITY;
-  }
-}
-
 // Epilogue of one warp's 16-row tile: full row denominators, normalize O, write the LSE, and stage O
 // as 16-bit values into rows [r0, r0 + 16) of a swizzled [rows][D] shared tile (for 16-byte stores).
 template <int D, typename DT>

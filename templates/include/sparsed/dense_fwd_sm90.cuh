@@ -21,18 +21,6 @@ struct DenseSm90Config {
   static constexpr int kSmemBytes = (BM + 4 * BN) * D * 2 + 1024;  // + slack to align to 1024 B
 };
 
-// Offset in bytes of 16-byte chunk c of row r in a [ROWS][D] tile stored as D/64 column blocks of
-// [ROWS][64] elements with the 128-byte swizzle (chunk index XOR row % 8 within each 1024-byte atom).
-template <int ROWS>
-__device__ inline uint32_t sw128_offset(int r, int c) {
-  return (c / 8) * ROWS * 128 + r * 128 + (((c % 8) ^ (r % 8)) << 4);
-}
-
-template <int ROWS, int D, int THREADS, typename Elem>
-__device__ inline void load_tile_sw128(uint32_t smem, const Elem* gbase, int64_t row_stride, int row0, int limit, int tid) {
-  load_rows_async<ROWS, D, THREADS>(smem, [](int r, int c) { return sw128_offset<ROWS>(r, c); }, gbase, row_stride, row0, limit, tid);
-}
-
 template <typename C>
 __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_kernel(const sparsed_sparse_params sp) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)

@@ -43,6 +43,7 @@ struct SelectConfig {
   static_assert(BS == 16 * WARPS, "each warp owns 16 query rows of the block");
   static_assert(D % 16 == 0 && BS % 16 == 0, "tiles are whole mma steps");
   static constexpr int kTileBytes = BS * D * 2;  // one BS x D tile of 16-bit elements
+  static constexpr int kQueryBlocks = 1;          // query blocks per CTA
 };
 
 namespace sel {
@@ -56,8 +57,9 @@ struct SelectPlan {
   int j1, n1;         // pass 1 covers kv blocks [j1, j1 + n1)
   int sort_n;         // next power of two >= nkb: the prompt part's sort size
   int sort_gen;       // next power of two >= ngen (1 when ngen = 0)
-  int q_off;          // byte offsets into dynamic shared memory (see make_plan)
+  int q_off;          // byte offsets into dynamic shared memory (see make_plan / make_plan_sm90)
   int part_p_off, part_g_off, flags_off, wcount_off;
+  int slot_off;       // sm90a: the per-tile slot arrays
   int smem_bytes;
 };
 
@@ -77,16 +79,9 @@ inline int keep_count(int n, float select) {
   return (int)std::min<double>((double)n, std::floor((double)n * (double)select) + 1.0);
 }
 
-// Shared memory (bytes from the start of the dynamic allocation):
-//   [0, A)          region A: the two K stages (2 tiles) while the passes run, then the sort keys
-//                   (uint64, sort_n of them); A = max(2 tiles, 8 * sort_n)
-//   [q_off, end)    region B: the Q tile until its fragments are in registers, then the per-warp
-//                   importance partials part_p [warps][nkb] and part_g [warps][ngen] (fp32), the
-//                   kept flags [nkb] (bytes) and the compaction's per-warp counts [warps] (int32)
-// Returns the total, in int64 so that a huge nkb reports an error instead of overflowing.
-template <typename C>
-int64_t make_plan(const sparsed_select_params* p, SelectPlan* s) {
-  const int bs = C::BS;
+// The method's counts for one call (shared by both kernel families): block counts, the generation
+// boundary, kA and kB, and the sort sizes. bs is the pattern block size.
+inline void plan_counts(const sparsed_select_params* p, int bs, SelectPlan* s) {
   s->nqb = (int)(((int64_t)p->nq + bs - 1) / bs);
   s->nkb = (int)(((int64_t)p->nk + bs - 1) / bs);
   // The first query block i with Nq - i*b <= G (i*b >= Nq - G), else nqb - 1.
@@ -100,20 +95,35 @@ int64_t make_plan(const sparsed_select_params* p, SelectPlan* s) {
   s->n1 = p->lse ? s->ngen : s->nkb;
   s->sort_n = next_pow2(s->nkb);
   s->sort_gen = next_pow2(s->ngen);
+  s->slot_off = 0;
+}
+
+inline int32_t clamp_offset(int64_t off) { return (int32_t)std::min<int64_t>(off, INT32_MAX); }
+
+// Shared memory (bytes from the start of the dynamic allocation):
+//   [0, A)          region A: the two K stages (2 tiles) while the passes run, then the sort keys
+//                   (uint64, sort_n of them); A = max(2 tiles, 8 * sort_n)
+//   [q_off, end)    region B: the Q tile until its fragments are in registers, then the per-warp
+//                   importance partials part_p [warps][nkb] and part_g [warps][ngen] (fp32), the
+//                   kept flags [nkb] (bytes) and the compaction's per-warp counts [warps] (int32)
+// Returns the total, in int64 so that a huge nkb reports an error instead of overflowing.
+template <typename C>
+int64_t make_plan(const sparsed_select_params* p, SelectPlan* s) {
+  plan_counts(p, C::BS, s);
   const int64_t region_a = std::max<int64_t>(2LL * C::kTileBytes, 8LL * s->sort_n);
   int64_t off = round_up(region_a, 128);
   const int64_t q_off = off;
-  s->part_p_off = (int)std::min<int64_t>(off, INT32_MAX);
+  s->part_p_off = clamp_offset(off);
   off += round_up(4LL * C::WARPS * s->nkb, 16);
-  s->part_g_off = (int)std::min<int64_t>(off, INT32_MAX);
+  s->part_g_off = clamp_offset(off);
   off += round_up(4LL * C::WARPS * s->ngen, 16);
-  s->flags_off = (int)std::min<int64_t>(off, INT32_MAX);
+  s->flags_off = clamp_offset(off);
   off += round_up(s->nkb, 16);
-  s->wcount_off = (int)std::min<int64_t>(off, INT32_MAX);
+  s->wcount_off = clamp_offset(off);
   off += round_up(4LL * C::WARPS, 16);
   const int64_t total = std::max<int64_t>(off, q_off + C::kTileBytes);
-  s->q_off = (int)std::min<int64_t>(q_off, INT32_MAX);
-  s->smem_bytes = (int)std::min<int64_t>(total, INT32_MAX);
+  s->q_off = clamp_offset(q_off);
+  s->smem_bytes = clamp_offset(total);
   return total;
 }
 
@@ -143,19 +153,6 @@ __device__ inline void qk_tile(float (&s)[BN / 8][4], const uint32_t (&qf)[D / 1
   }
 }
 
-// Keys at or past nk (the tail of the last block) do not exist: their scores become -inf, so that
-// they count zero in every sum below. C fragment: c0, c1 are row g, columns 2*t4 and 2*t4+1 of each
-// 8-wide n tile; c2, c3 the same columns of row g+8.
-template <int BN>
-__device__ inline void mask_tail(float (&s)[BN / 8][4], int key0, int nk, int t4) {
-#pragma unroll
-  for (int i = 0; i < BN / 8; ++i) {
-    const int col = key0 + i * 8 + 2 * t4;
-    if (col >= nk) s[i][0] = s[i][2] = -INFINITY;
-    if (col + 1 >= nk) s[i][1] = s[i][3] = -INFINITY;
-  }
-}
-
 template <int BN>
 __device__ inline void stats_update(const float (&s)[BN / 8][4], RowStats& st, float sl2) {
 #pragma unroll
@@ -168,7 +165,7 @@ __device__ inline void stats_update(const float (&s)[BN / 8][4], RowStats& st, f
     const float ms = mx * sl2;  // finite: every block holds at least one real key
     float l = st.l[r] * exp2f(st.m[r] * sl2 - ms);  // 0 on the first block (m = -inf)
 #pragma unroll
-    for (int i = 0; i < BN / 8; ++i) l += exp2f(fmaf(s[i][2 * r], sl2, -ms)) + exp2f(fmaf(s[i][2 * r + 1], sl2, -ms));
+    for (int i = 0; i < BN / 8; ++i) l += fast_exp2(fmaf(s[i][2 * r], sl2, -ms)) + fast_exp2(fmaf(s[i][2 * r + 1], sl2, -ms));
     st.m[r] = mx;
     st.l[r] = l;
   }
@@ -184,17 +181,34 @@ __device__ inline float row_log2_denominator(const RowStats& st, int r, float sl
   return st.m[r] * sl2 + log2f(l);
 }
 
-// Sum over the tile of exp2(s * sl2 - lse2[row]); rows past the end carry lse2 = +inf (zero terms).
+// This thread's part of each of its two rows' mass over the tile's columns [8*i0, 8*i1):
+// rs[r] = sum exp2(s * sl2 - lse2[r]); rows past the end carry lse2 = +inf (zero terms). The bounds
+// fold away where the caller's are compile-time constants (after unrolling).
 template <int BN>
-__device__ inline float tile_mass(const float (&s)[BN / 8][4], const float (&lse2)[2], float sl2) {
-  float acc = 0.f;
+__device__ inline void row_masses(const float (&s)[BN / 8][4], const float (&lse2)[2], float sl2, float (&rs)[2], int i0 = 0, int i1 = BN / 8) {
+  float a[4] = {0.f, 0.f, 0.f, 0.f};  // four independent add chains (latency, not throughput, bound them)
 #pragma unroll
   for (int i = 0; i < BN / 8; ++i)
-    acc += exp2f(fmaf(s[i][0], sl2, -lse2[0])) + exp2f(fmaf(s[i][1], sl2, -lse2[0])) + exp2f(fmaf(s[i][2], sl2, -lse2[1])) +
-           exp2f(fmaf(s[i][3], sl2, -lse2[1]));
+    if (i >= i0 && i < i1)
 #pragma unroll
-  for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
-  return acc;  // the warp's 16 rows, in every lane
+      for (int c = 0; c < 4; ++c) a[c] += fast_exp2(fmaf(s[i][c], sl2, -lse2[c / 2]));
+  rs[0] = a[0] + a[1];
+  rs[1] = a[2] + a[3];
+}
+
+// The sum over the warp, in every lane.
+__device__ inline float warp_sum(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// The tile's mass over the warp's 16 rows (see row_masses).
+template <int BN>
+__device__ inline float tile_mass(const float (&s)[BN / 8][4], const float (&lse2)[2], float sl2) {
+  float rs[2];
+  row_masses<BN>(s, lse2, sl2, rs);
+  return warp_sum(rs[0] + rs[1]);
 }
 
 // A sort key: larger importance first, then the lower block index (keys are unique). The float's
@@ -223,6 +237,60 @@ __device__ inline void bitonic_sort_desc(uint64_t* keys, int n, int tid) {
       }
       __syncthreads();
     }
+}
+
+// The end of a pattern row (both kernel families): the top kA of the prompt part (then dropping
+// j >= g) and the top kB of the generation part, by a bitonic sort of (importance, index) keys (ties:
+// the lower index first, as in the CPU reference), written as an ascending list, its count, and -1 in
+// the unused slots. importance_p(j) for j in [0, nkb) and importance_g(j - g) for j in [g, nkb) give
+// the row's block sums. All NT threads call it; keys holds sort_n entries, flags nkb bytes, wcount
+// one int per warp. Returns after a barrier, so the caller may reuse every buffer.
+template <int NT, typename ImpP, typename ImpG>
+__device__ inline void write_pattern_row(const sparsed_select_params& p, const SelectPlan& plan, int qb, int b, int h, uint64_t* keys,
+                                         unsigned char* flags, int* wcount, ImpP importance_p, ImpG importance_g) {
+  constexpr int WARPS = NT / 32;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int nkb = plan.nkb, gblk = plan.g, ngen = plan.ngen;
+  for (int idx = tid; idx < plan.sort_n; idx += NT) keys[idx] = idx < nkb ? importance_key(importance_p(idx), idx) : 0;
+  for (int jb = tid; jb < nkb; jb += NT) flags[jb] = 0;
+  __syncthreads();
+  bitonic_sort_desc<NT>(keys, plan.sort_n, tid);
+  for (int idx = tid; idx < plan.kA; idx += NT) {
+    const int jb = key_block(keys[idx]);
+    if (jb < gblk) flags[jb] = 1;  // the prompt part drops blocks j >= g
+  }
+  if (plan.kB > 0) {
+    __syncthreads();  // the prompt keys are read; the generation part's keys replace them
+    for (int idx = tid; idx < plan.sort_gen; idx += NT) keys[idx] = idx < ngen ? importance_key(importance_g(idx), gblk + idx) : 0;
+    __syncthreads();
+    bitonic_sort_desc<NT>(keys, plan.sort_gen, tid);
+    for (int idx = tid; idx < plan.kB; idx += NT) flags[key_block(keys[idx])] = 1;
+  }
+  __syncthreads();
+
+  // The union as an ascending list: per chunk of NT blocks, a ballot gives each kept block its rank.
+  const int64_t prow = ((int64_t)b * p.hq + h) * plan.nqb + qb;
+  int* out_idx = reinterpret_cast<int*>(p.pattern.indices) + prow * nkb;
+  int total = 0;
+  for (int base = 0; base < nkb; base += NT) {
+    const int jb = base + tid;
+    const bool keep = jb < nkb && flags[jb] != 0;
+    const unsigned ballot = __ballot_sync(0xffffffffu, keep);
+    if (lane == 0) wcount[warp] = __popc(ballot);
+    __syncthreads();
+    int before = total, chunk = 0;
+#pragma unroll
+    for (int w = 0; w < WARPS; ++w) {
+      const int c = wcount[w];
+      if (w < warp) before += c;
+      chunk += c;
+    }
+    if (keep) out_idx[before + __popc(ballot & ((1u << lane) - 1u))] = jb;
+    total += chunk;
+    __syncthreads();  // wcount is rewritten by the next chunk
+  }
+  for (int n = total + tid; n < nkb; n += NT) out_idx[n] = -1;
+  if (tid == 0) reinterpret_cast<int*>(p.pattern.counts)[prow] = total;
 }
 
 template <typename C>
@@ -316,64 +384,20 @@ __global__ void __launch_bounds__(C::THREADS, 1) select_kernel(const sparsed_sel
   // Top-k. The barrier: every warp is done with the K stages (the keys overlay them) and has written
   // its partials. No cp.async is in flight: the last step issued none and waited for the rest.
   __syncthreads();
-  for (int idx = tid; idx < plan.sort_n; idx += NT) {
-    uint64_t key = 0;
-    if (idx < nkb) {
-      float v = 0.f;
+  write_pattern_row<NT>(
+      p, plan, qb, b, h, keys, flags, wcount,
+      [&](int idx) {
+        float v = 0.f;
 #pragma unroll
-      for (int w = 0; w < WARPS; ++w) v += part_p[w * nkb + idx];
-      key = importance_key(v, idx);
-    }
-    keys[idx] = key;
-  }
-  for (int jb = tid; jb < nkb; jb += NT) flags[jb] = 0;
-  __syncthreads();
-  bitonic_sort_desc<NT>(keys, plan.sort_n, tid);
-  for (int idx = tid; idx < plan.kA; idx += NT) {
-    const int jb = key_block(keys[idx]);
-    if (jb < gblk) flags[jb] = 1;  // the prompt part drops blocks j >= g
-  }
-  if (plan.kB > 0) {
-    __syncthreads();  // the prompt keys are read; the generation part's keys replace them
-    for (int idx = tid; idx < plan.sort_gen; idx += NT) {
-      uint64_t key = 0;
-      if (idx < ngen) {
+        for (int w = 0; w < WARPS; ++w) v += part_p[w * nkb + idx];
+        return v;
+      },
+      [&](int idx) {
         float v = 0.f;
 #pragma unroll
         for (int w = 0; w < WARPS; ++w) v += part_g[w * ngen + idx];
-        key = importance_key(v, gblk + idx);
-      }
-      keys[idx] = key;
-    }
-    __syncthreads();
-    bitonic_sort_desc<NT>(keys, plan.sort_gen, tid);
-    for (int idx = tid; idx < plan.kB; idx += NT) flags[key_block(keys[idx])] = 1;
-  }
-  __syncthreads();
-
-  // The union as an ascending list: per chunk of NT blocks, a ballot gives each kept block its rank.
-  const int64_t prow = ((int64_t)b * p.hq + h) * plan.nqb + qb;
-  int* out_idx = reinterpret_cast<int*>(p.pattern.indices) + prow * nkb;
-  int total = 0;
-  for (int base = 0; base < nkb; base += NT) {
-    const int jb = base + tid;
-    const bool keep = jb < nkb && flags[jb] != 0;
-    const unsigned ballot = __ballot_sync(0xffffffffu, keep);
-    if (lane == 0) wcount[warp] = __popc(ballot);
-    __syncthreads();
-    int before = total, chunk = 0;
-#pragma unroll
-    for (int w = 0; w < WARPS; ++w) {
-      const int c = wcount[w];
-      if (w < warp) before += c;
-      chunk += c;
-    }
-    if (keep) out_idx[before + __popc(ballot & ((1u << lane) - 1u))] = jb;
-    total += chunk;
-    __syncthreads();  // wcount is rewritten by the next chunk
-  }
-  for (int n = total + tid; n < nkb; n += NT) out_idx[n] = -1;
-  if (tid == 0) reinterpret_cast<int*>(p.pattern.counts)[prow] = total;
+        return v;
+      });
 }
 
 inline int check_operand(const char* name, uint64_t ptr, const int64_t stride[3]) {
@@ -418,14 +442,20 @@ inline int validate(const sparsed_select_params* p, int head_dim, int block, int
 
 }  // namespace sel
 
-template <typename C>
-int launch_select(const sparsed_select_params* p, uint64_t stream) {
+// Checks, the per-device shared-memory opt-in and the launch, for either kernel family: make_plan
+// fills the plan and returns the shared memory it needs; the grid is (CTAs along the query blocks,
+// Hq, batch), each CTA covering C::kQueryBlocks query blocks.
+template <typename C, typename Kernel, typename MakePlan>
+int launch_select_kernel(Kernel kernel, MakePlan make_plan, const sparsed_select_params* p, uint64_t stream, int min_major, bool exact_sm90) {
   SPARSED_TRY(sel::validate(p, C::D, C::BS, C::DT::code));
   const cudaDeviceProp* props = nullptr;
   SPARSED_TRY(current_device(&props));
-  if (props->major < 8) return fail(SPARSED_ERR_NO_DEVICE, "this kernel needs compute capability 8.0 or newer; the device is %d.%d", props->major, props->minor);
+  if (exact_sm90 && (props->major != 9 || props->minor != 0))
+    return fail(SPARSED_ERR_INVALID, "this kernel uses Hopper-only instructions (sm_90a: H100/H200); the device is %d.%d: use an sm80 variant", props->major, props->minor);
+  if (props->major < min_major)
+    return fail(SPARSED_ERR_NO_DEVICE, "this kernel needs compute capability %d.0 or newer; the device is %d.%d", min_major, props->major, props->minor);
   sel::SelectPlan plan;
-  const int64_t smem = sel::make_plan<C>(p, &plan);
+  const int64_t smem = make_plan(p, &plan);
   const int64_t limit = (int64_t)props->sharedMemPerBlockOptin;
   if (smem > limit)
     return fail(SPARSED_ERR_INVALID,
@@ -436,12 +466,17 @@ int launch_select(const sparsed_select_params* p, uint64_t stream) {
   SPARSED_TRY(check_cuda(cudaGetDevice(&dev), "cudaGetDevice"));
   static std::atomic<bool> opted_in[64];  // zero-initialized: static storage
   if (dev < 0 || dev >= 64 || !opted_in[dev].load()) {
-    SPARSED_TRY(check_cuda(cudaFuncSetAttribute(sel::select_kernel<C>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)limit), "cudaFuncSetAttribute"));
+    SPARSED_TRY(check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)limit), "cudaFuncSetAttribute"));
     if (dev >= 0 && dev < 64) opted_in[dev].store(true);
   }
-  dim3 grid(plan.nqb, p->hq, p->batch);
-  sel::select_kernel<C><<<grid, C::THREADS, plan.smem_bytes, reinterpret_cast<cudaStream_t>(stream)>>>(*p, plan);
+  dim3 grid((plan.nqb + C::kQueryBlocks - 1) / C::kQueryBlocks, p->hq, p->batch);
+  kernel<<<grid, C::THREADS, plan.smem_bytes, reinterpret_cast<cudaStream_t>(stream)>>>(*p, plan);
   return check_cuda(cudaGetLastError(), "selection kernel launch");
+}
+
+template <typename C>
+int launch_select(const sparsed_select_params* p, uint64_t stream) {
+  return launch_select_kernel<C>(sel::select_kernel<C>, sel::make_plan<C>, p, stream, 8, false);
 }
 
 }  // namespace sparsed

@@ -4,6 +4,7 @@
 // The operand lists below are long by nature (one register per accumulator element).
 #pragma once
 #include <stdint.h>
+#include "sparsed/common.cuh"
 
 namespace sparsed {
 namespace sm90 {
@@ -13,6 +14,17 @@ __device__ inline void commit() { asm volatile("wgmma.commit_group.sync.aligned;
 template <int N>
 __device__ inline void wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory"); }
 // Shared memory written by ordinary stores or cp.async must be fenced before wgmma reads it.
+// Pins accumulator registers in program order: the compiler may not move reads or writes of `d`
+// across this point (the wait asm clobbers memory, not registers). Put it after a wait_group, so
+// that code reading the retired accumulators cannot drift into a still-running MMA's stage (ptxas
+// would then serialize the wgmmas, warnings C7514/C7515).
+template <int N>
+__device__ inline void fence_operand(float (&d)[N][4]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i)
+#pragma unroll
+    for (int j = 0; j < 4; ++j) asm volatile("" : "+f"(d[i][j])::"memory");
+}
 __device__ inline void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 
 // Matrix descriptor for a tile stored in the 128-byte swizzle layout: rows of 64 elements (128 B),
@@ -142,4 +154,17 @@ __device__ inline void mma_rs(float (&d)[N / 8][4], const uint32_t (&a)[4], uint
 }
 
 }  // namespace sm90
+
+// Offset in bytes of 16-byte chunk c of row r in a [ROWS][D] tile stored as D/64 column blocks of
+// [ROWS][64] elements with the 128-byte swizzle (chunk index XOR row % 8 within each 1024-byte atom).
+template <int ROWS>
+__device__ inline uint32_t sw128_offset(int r, int c) {
+  return (c / 8) * ROWS * 128 + r * 128 + (((c % 8) ^ (r % 8)) << 4);
+}
+
+template <int ROWS, int D, int THREADS, typename Elem>
+__device__ inline void load_tile_sw128(uint32_t smem, const Elem* gbase, int64_t row_stride, int row0, int limit, int tid) {
+  load_rows_async<ROWS, D, THREADS>(smem, [](int r, int c) { return sw128_offset<ROWS>(r, c); }, gbase, row_stride, row0, limit, tid);
+}
+
 }  // namespace sparsed
