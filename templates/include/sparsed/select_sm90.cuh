@@ -103,8 +103,9 @@ __global__ void __launch_bounds__(C::THREADS, 1) select_sm90_kernel(const sparse
   const int tB = (ngen > 0 || !have_lse) ? (p.nk - gk + BN - 1) / BN : 0;
   const int t2 = tA + tB, steps = t2 + (p.nk + BN - 1) / BN;
   auto key0_of = [&](int t) { return t < tA ? t * BN : t < t2 ? gk + (t - tA) * BN : (t - t2) * BN; };
+  const Sw128TileLoader<BN, D, NT> kload(tid, p.k_stride[1]);
   auto load_k = [&](int t) {
-    if (t < steps) load_tile_sw128<BN, D, NT>(sK + (t % ST) * C::kTileBytes, kg, p.k_stride[1], key0_of(t), p.nk, tid);
+    if (t < steps) kload.load(sK + (t % ST) * C::kTileBytes, kg, p.k_stride[1], key0_of(t), p.nk);
     cp_async_commit();  // one group per tile slot, empty past the end, so that the wait counts hold
   };
   // Descriptors of this warpgroup's Q rows and of stage 0; a k-step or a stage adds its byte offset / 16
