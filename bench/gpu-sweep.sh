@@ -3,14 +3,15 @@
 # peers and the ceilings, the chart, and a comparison table printed last. Run on the device machine:
 #   source .gpu/setup.sh && bash bench/gpu-sweep.sh            (writes logs and JSON under $OUT)
 # Steps can be chosen: SWEEP="tests memcheck racecheck bench peers sparse" (default all). racecheck is slow (about 10x
-# memcheck), so it runs the GPU tests matching RACE_FILTER only (default: one small GQA case per variant).
+# memcheck), so it runs the GPU tests matching RACE_FILTER only (default: one small case per dense, sparse and
+# select variant).
 set -uo pipefail
 OUT=${OUT:-bench/results/tmp}
 mkdir -p "$OUT"
 SWEEP=${SWEEP:-"tests memcheck racecheck bench peers sparse"}
 SHAPES=${SHAPES:-1x32x4096x64,1x32x16384x64,1x32x65536x64,1x32x4096x128,1x32x16384x128,1x32x65536x128}
 NS=${NS:-4096,16384,65536}
-RACE_FILTER=${RACE_FILTER:-"N=77 GQA 28/4 batch 2"}
+RACE_FILTER=${RACE_FILTER:-"N=77 GQA 28/4 batch 2|Nq=Nk=77 4/1 keep everything|N=160 GQA 4/2 batch 2"}
 BENCH_ARGS=${BENCH_ARGS:-}
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv | tee "$OUT/gpu.txt"

@@ -51,7 +51,7 @@ def parse_args():
     p.add_argument("--block", type=int, default=128, help="pattern block size b (default 128)")
     p.add_argument("--select", default="0.3,0.1", help="comma-separated keep ratios in (0, 1] (default 0.3,0.1)")
     p.add_argument("--gen-length", type=int, default=None,
-                   help="generation length G, the tokens at the end of the sequence (default N/4 per shape)")
+                   help="generation length G, the tokens at the end of the sequence (default min(1024, N/4) per shape, as bench/sparse.ts)")
     p.add_argument("--reps", type=int, default=30, help="timed calls of flex and SDPA; the median is reported (default 30)")
     p.add_argument("--warmup", type=int, default=5, help="untimed calls before timing (default 5; flex compiles before these)")
     p.add_argument("--selection-reps", type=int, default=5,
@@ -247,7 +247,7 @@ def measure_flex(shape, input_sets, counts_np, indices_np, b, args, **label):
 
 def measure_selection(shape, input_sets, select, args):
     B, H, N, D = shape
-    G = N // 4 if args.gen_length is None else args.gen_length
+    G = min(1024, N // 4) if args.gen_length is None else args.gen_length
     scale = 1.0 / math.sqrt(D)  # DESIGN's default; the published 1/sqrt(Hq) costs the same
 
     def body(row):

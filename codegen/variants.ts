@@ -50,11 +50,13 @@ const t = (blockM: number, blockN: number, warps: number): Tiles => ({ blockM, b
 export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tiles[]>>>> = {
   dense_fwd: {
     sm80: { 64: [t(128, 64, 4)], 128: [t(128, 64, 4)] },
-    sm90a: { 64: [t(128, 64, 8)], 128: [t(192, 128, 12)] },
+    sm90a: { 64: [t(128, 64, 8)], 128: [t(192, 128, 12), t(128, 64, 8)] },
   },
   sparse_fwd: {
     sm80: { 64: [t(32, 32, 2), t(64, 64, 4)], 128: [t(32, 32, 2), t(64, 64, 4)] },
-    sm90a: { 64: [t(64, 64, 4), t(128, 128, 8)], 128: [t(64, 64, 4), t(128, 128, 8)] },
+    // Fastest first (src/sparse.ts picks the first that divides the pattern block): bm128 bn64 runs two
+    // CTAs an SM (2026-11-27-h200-v5), bm64 serves b = 64.
+    sm90a: { 64: [t(128, 64, 8), t(128, 128, 8), t(64, 64, 4)], 128: [t(128, 64, 8), t(128, 128, 8), t(64, 64, 4)] },
   },
   select: {
     sm80: { 64: [t(32, 32, 2), t(64, 64, 4), t(128, 128, 8)], 128: [t(32, 32, 2), t(64, 64, 4), t(128, 128, 8)] },

@@ -1,6 +1,7 @@
 // sparse(): block-sparse attention forward over a DevicePattern (shared/DESIGN.md section 1, "Sparse
 // attention": dense attention with every key outside the row's kept blocks masked out).
 import type { ManifestEntry } from "../codegen/build";
+import { DEFAULT_TILES, type HeadDim } from "../codegen/variants";
 import { attentionShape, archPreference, denseParams, runAttention, type AttentionShape, type DenseOptions, type DenseResult } from "./dense";
 import { DevicePattern, PATTERN_STRUCT_BYTES } from "./device-pattern";
 import { SparsedError, invalid } from "./errors";
@@ -9,7 +10,8 @@ import type { DeviceTensor } from "./tensor";
 
 /**
  * The built sparse variant for a shape and pattern block size: the requested id, else, in the best
- * instruction family the GPU runs, the largest query tile that divides the block (fastest).
+ * instruction family the GPU runs, the first default tile set that divides the block (the defaults are
+ * listed fastest first), else the largest query tile that does.
  */
 export function pickSparseVariant(s: AttentionShape, blockSize: number, requested?: string): ManifestEntry {
   const built = native().manifest.variants.filter((e) => e.op === "sparse_fwd");
@@ -23,7 +25,14 @@ export function pickSparseVariant(s: AttentionShape, blockSize: number, requeste
   }
   const fits = built.filter((e) => e.headDim === s.headDim && e.dtype === s.dtype && fitsBlock(e));
   for (const arch of archPreference()) {
-    const best = fits.filter((e) => e.arch === arch).sort((a, b) => b.blockM - a.blockM || b.blockN - a.blockN)[0];
+    const mine = fits.filter((e) => e.arch === arch);
+    // The default tiles in their measured order (bench/NOTES.md), else the largest query tile.
+    const order = DEFAULT_TILES.sparse_fwd[arch]?.[s.headDim as HeadDim] ?? [];
+    const rank = (e: ManifestEntry) => {
+      const i = order.findIndex((t) => t.blockM === e.blockM && t.blockN === e.blockN && t.warps === e.warps);
+      return i < 0 ? order.length : i;
+    };
+    const best = mine.sort((a, b) => rank(a) - rank(b) || b.blockM - a.blockM || b.blockN - a.blockN)[0];
     if (best) return best;
   }
   throw new SparsedError(

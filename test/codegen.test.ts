@@ -17,7 +17,8 @@ describe("variant naming", () => {
   test("ids round-trip for the whole default space", () => {
     const all = expandVariants();
     // Per head dim and dtype: dense 1 per family (2), sparse 2 per family (4), select 1 per block size (3).
-    expect(all.length).toBe(2 * 2 * (2 + 4 + 3 + 3));
+    // Per dtype: dense 2 (hd64) + 3 (hd128), sparse 5 + 5, select 6 + 6.
+    expect(all.length).toBe(2 * (2 + 3 + 5 + 5 + 6 + 6));
     const select = all.filter((v) => v.op === "select");
     expect(select.filter((v) => v.arch === "sm80").every((v) => v.blockM === v.blockN && v.warps === v.blockM / 16)).toBe(true);
     // sm90a: one variant per pattern block size, each CTA whole warpgroups of whole blocks.

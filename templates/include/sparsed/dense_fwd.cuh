@@ -128,15 +128,21 @@ struct KeyTiles {
       count = (sp.attn.nk + C::BN - 1) / C::BN;
     }
   }
-  __device__ int key0(int t) const {
+  // The list entry behind tile t (sparse; a global load, which a caller can issue a step early).
+  __device__ int entry(int t) const {
+    if constexpr (C::kSparse) return list[t / per];
+    else return 0;
+  }
+  // The first key of tile t, given its entry.
+  __device__ int key0_at(int t, int blk) const {
     if constexpr (C::kSparse) {
-      int blk = list[t / per];
       if (blk < 0 || blk >= nkb) blk = nkb;
       return blk * block + (t % per) * C::BN;
     } else {
       return t * C::BN;
     }
   }
+  __device__ int key0(int t) const { return key0_at(t, entry(t)); }
 };
 
 template <typename C>

@@ -10,15 +10,18 @@
 
 namespace sparsed {
 
-template <int D_, int BM_, int BN_, typename DT_, bool SPARSE_ = false, int CTAS_PER_SM_ = 1>
+template <int D_, int BM_, int BN_, typename DT_, bool SPARSE_ = false>
 struct DenseSm90Config {
   static constexpr int D = D_, BM = BM_, BN = BN_, WARPGROUPS = BM_ / 64, THREADS = WARPGROUPS * 128;
   static constexpr bool kSparse = SPARSE_;  // walk the row's kv block list instead of every key
-  static constexpr int CTAS_PER_SM = CTAS_PER_SM_;
   using DT = DT_;
   using Elem = typename DT_::elem;
   static_assert(BM % 64 == 0 && D % 64 == 0 && (BN == 64 || BN == 128), "wgmma tiles: 64-row groups, 64-element rows");
   static constexpr int kSmemBytes = (BM + 4 * BN) * D * 2 + 1024;  // + slack to align to 1024 B
+  // Two CTAs per SM where their shared memory fits (227 KB) and 128 registers a thread can hold the
+  // tile (up to 2 warpgroups): their warpgroups drift out of phase, so one CTA's softmax runs under
+  // the other's MMAs, which one CTA's lock-stepped warpgroups do not get.
+  static constexpr int CTAS_PER_SM = (2 * kSmemBytes <= 227 * 1024 && WARPGROUPS <= 2) ? 2 : 1;
 };
 
 template <typename C>
@@ -49,15 +52,20 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
   const int nblocks = tiles.count;
   const float sl2 = p.scale * 1.4426950408889634f;
 
-  auto load_kv = [&](int j) {
+  // Tile j's first key: key0 holds tile j's, key0_next tile j+1's; the list entry of tile j+2 is
+  // read a step before it is needed (a sparse row's list lives in global memory).
+  const Sw128TileLoader<BN, D, NT> kv_load(tid);
+  auto load_kv = [&](int j, int key0) {
     const uint32_t stage = sKV + (j & 1) * 2 * kTileKV;
-    const int key0 = tiles.key0(j);
-    load_tile_sw128<BN, D, NT>(stage, kg, p.k_stride[1], key0, p.nk, tid);
-    load_tile_sw128<BN, D, NT>(stage + kTileKV, vg, p.v_stride[1], key0, p.nk, tid);
+    kv_load.load(stage, kg, p.k_stride[1], key0, p.nk);
+    kv_load.load(stage + kTileKV, vg, p.v_stride[1], key0, p.nk);
   };
+  int key0 = nblocks > 0 ? tiles.key0(0) : 0;
+  int key0_next = nblocks > 1 ? tiles.key0(1) : 0;
   load_tile_sw128<BM, D, NT>(sQ, qg, p.q_stride[1], m0, p.nq, tid);
-  if (nblocks > 0) load_kv(0);
+  if (nblocks > 0) load_kv(0, key0);
   cp_async_commit();
+  int entry_after = nblocks > 2 ? tiles.entry(2) : 0;
 
   float o[D / 8][4];
 #pragma unroll
@@ -69,9 +77,11 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
     sm90::fence_proxy_async();  // this thread's cp.async writes, visible to wgmma after the barrier
     __syncthreads();           // block j landed everywhere; block j-1's stage is free
     if (j + 1 < nblocks) {
-      load_kv(j + 1);
+      load_kv(j + 1, key0_next);
       cp_async_commit();
     }
+    const int entry_j2 = entry_after;
+    if (j + 3 < nblocks) entry_after = tiles.entry(j + 3);  // lands while this tile computes
     const uint32_t sK = sKV + (j & 1) * 2 * kTileKV, sV = sK + kTileKV;
 
     // S = Q K^T: A = this warpgroup's 64 Q rows, B = K (K-major); k-steps of 16 walk 32 B within a
@@ -89,7 +99,6 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
     sm90::wait<0>();
 
     uint32_t pf[BN / 16][4];
-    const int key0 = tiles.key0(j);
     if (key0 + BN > p.nk) mask_tail<BN>(s, key0, p.nk, t4);
     softmax_step<BN, D, DT>(s, st, o, pf, sl2);
 
@@ -101,6 +110,8 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
       sm90::mma_rs<DT, D>(o, pf[kk], sm90::desc_sw128(sV + kk * 16 * 128, BN * 128, 1024));
     sm90::commit();
     sm90::wait<0>();
+    key0 = key0_next;
+    key0_next = tiles.key0_at(j + 2, entry_j2);
   }
 
   // Epilogue (dense_fwd.cuh's), staging O over Q once every warpgroup is done reading Q (and, for a

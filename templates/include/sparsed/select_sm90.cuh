@@ -103,7 +103,7 @@ __global__ void __launch_bounds__(C::THREADS, 1) select_sm90_kernel(const sparse
   const int tB = (ngen > 0 || !have_lse) ? (p.nk - gk + BN - 1) / BN : 0;
   const int t2 = tA + tB, steps = t2 + (p.nk + BN - 1) / BN;
   auto key0_of = [&](int t) { return t < tA ? t * BN : t < t2 ? gk + (t - tA) * BN : (t - t2) * BN; };
-  const Sw128TileLoader<BN, D, NT> kload(tid, p.k_stride[1]);
+  const Sw128TileLoader<BN, D, NT> kload(tid);
   auto load_k = [&](int t) {
     if (t < steps) kload.load(sK + (t % ST) * C::kTileBytes, kg, p.k_stride[1], key0_of(t), p.nk);
     cp_async_commit();  // one group per tile slot, empty past the end, so that the wait counts hold

@@ -168,32 +168,35 @@ __device__ inline void load_tile_sw128(uint32_t smem, const Elem* gbase, int64_t
 }
 
 // One thread's share of loading [ROWS][D] tiles in the 128-byte swizzle layout, for a loop that loads
-// many tiles of one matrix: the thread's chunks sit at fixed shared offsets and at fixed row/column
-// offsets from the tile's first row, so a tile costs a pointer bump and a bounds check per chunk
-// (load_tile_sw128 recomputes all of it: ~25 instructions a chunk). Rows at or past `limit` are
-// zero-filled. Thread t copies chunk t % (D/8) of rows t / (D/8) + k * kRowStep.
+// many tiles: where the thread count allows (kFixed), the thread's chunks sit at fixed shared offsets
+// and fixed row/column offsets from the tile's first row, so a tile costs a pointer bump and a bounds
+// check per chunk (load_tile_sw128 recomputes everything, ~25 instructions a chunk; it stays the
+// fallback). Thread t copies chunk t % (D/8) of rows t / (D/8) + k * kRowStep. Rows at or past
+// `limit` are zero-filled.
 template <int ROWS, int D, int THREADS>
 struct Sw128TileLoader {
-  static constexpr int kChunksPerRow = D / 8, kRowStep = THREADS / kChunksPerRow, kPer = ROWS / kRowStep;
-  static_assert(THREADS % kChunksPerRow == 0 && ROWS % kRowStep == 0 && kRowStep % 8 == 0,
-                "whole rows per pass, and a pass keeps each chunk's swizzle phase (row % 8)");
-  int row;       // first row of this thread's chunks
-  uint32_t dst;  // shared byte offset of its first chunk; the k-th is kRowStep rows further
-  int64_t src, step;  // element offsets: first chunk from the tile's row 0, and between chunks
-  __device__ Sw128TileLoader(int tid, int64_t row_stride) {
-    const int c = tid % kChunksPerRow;
+  static constexpr int kChunksPerRow = D / 8, kRowStep = THREADS / kChunksPerRow;
+  // Whole rows per pass, whole passes per tile, and a pass that keeps each chunk's swizzle phase.
+  static constexpr bool kFixed = THREADS % kChunksPerRow == 0 && kRowStep % 8 == 0 && ROWS % kRowStep == 0;
+  int tid, row, col;  // col: the chunk's first element
+  uint32_t dst;       // shared byte offset of the thread's first chunk; the k-th is kRowStep rows on
+  __device__ explicit Sw128TileLoader(int tid_) : tid(tid_) {
     row = tid / kChunksPerRow;
-    dst = sw128_offset<ROWS>(row, c);
-    src = (int64_t)row * row_stride + c * 8;
-    step = (int64_t)kRowStep * row_stride;
+    col = tid % kChunksPerRow * 8;
+    dst = sw128_offset<ROWS>(row, tid % kChunksPerRow);
   }
   template <typename Elem>
   __device__ void load(uint32_t smem, const Elem* gbase, int64_t row_stride, int row0, int limit) const {
-    const Elem* g = gbase + (int64_t)row0 * row_stride + src;
+    if constexpr (kFixed) {
+      const Elem* g = gbase + (int64_t)(row0 + row) * row_stride + col;
+      const int64_t step = (int64_t)kRowStep * row_stride;
 #pragma unroll
-    for (int k = 0; k < kPer; ++k) {
-      const bool valid = row0 + row + k * kRowStep < limit;
-      cp_async_16(smem + dst + k * kRowStep * 128, valid ? g + k * step : gbase, valid ? 16 : 0);
+      for (int k = 0; k < ROWS / kRowStep; ++k) {
+        const bool valid = row0 + row + k * kRowStep < limit;
+        cp_async_16(smem + dst + k * kRowStep * 128, valid ? g + k * step : gbase, valid ? 16 : 0);
+      }
+    } else {
+      load_tile_sw128<ROWS, D, THREADS>(smem, gbase, row_stride, row0, limit, tid);
     }
   }
 };
