@@ -181,6 +181,31 @@ __device__ inline float row_log2_denominator(const RowStats& st, int r, float sl
   return st.m[r] * sl2 + log2f(l);
 }
 
+// At the start of the importance pass: the log2 denominators of the thread's two rows, for the
+// prompt part (from the dense pass's LSE, or from the row statistics, then also written to the
+// workspace as each row's natural-log LSE) and for the generation part; rows past the end keep
+// +inf. The shuffles inside need the whole warp.
+__device__ inline void row_denominators(const sparsed_select_params& p, const RowStats& all, const RowStats& gen, int ngen, int64_t stat_base, int row0,
+                                        const bool (&row_ok)[2], int t4, float sl2, float (&lse2)[2], float (&lse_g2)[2]) {
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    float lse_nat;
+    if (p.lse == 0) {
+      const float v = row_log2_denominator(all, r, sl2, &lse_nat, p.sel_scale);
+      if (row_ok[r]) {
+        lse2[r] = v;
+        if (t4 == 0) reinterpret_cast<float*>(p.workspace)[stat_base + row0 + 8 * r] = lse_nat;
+      }
+    } else if (row_ok[r]) {
+      lse2[r] = reinterpret_cast<const float*>(p.lse)[stat_base + row0 + 8 * r] * kLog2e;
+    }
+    if (ngen > 0) {
+      const float v = row_log2_denominator(gen, r, sl2, &lse_nat, p.sel_scale);
+      if (row_ok[r]) lse_g2[r] = v;
+    }
+  }
+}
+
 // This thread's part of each of its two rows' mass over the tile's columns [8*i0, 8*i1):
 // rs[r] = sum exp2(s * sl2 - lse2[r]); rows past the end carry lse2 = +inf (zero terms). The bounds
 // fold away where the caller's are compile-time constants (after unrolling).
@@ -354,25 +379,7 @@ __global__ void __launch_bounds__(C::THREADS, 1) select_kernel(const sparsed_sel
       if (j >= gblk) stats_update<BS>(s, gen, sl2);
       continue;
     }
-    if (t == n1) {  // pass 2 begins: the rows' log2 denominators
-#pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        float lse_nat;
-        if (!have_lse) {
-          const float v = row_log2_denominator(all, r, sl2, &lse_nat, p.sel_scale);
-          if (row_ok[r]) {
-            lse2[r] = v;
-            if (t4 == 0) reinterpret_cast<float*>(p.workspace)[stat_base + row0 + 8 * r] = lse_nat;
-          }
-        } else if (row_ok[r]) {
-          lse2[r] = reinterpret_cast<const float*>(p.lse)[stat_base + row0 + 8 * r] * kLog2e;
-        }
-        if (ngen > 0) {
-          const float v = row_log2_denominator(gen, r, sl2, &lse_nat, p.sel_scale);
-          if (row_ok[r]) lse_g2[r] = v;
-        }
-      }
-    }
+    if (t == n1) row_denominators(p, all, gen, ngen, stat_base, row0, row_ok, t4, sl2, lse2, lse_g2);  // pass 2 begins
     const float mass = tile_mass<BS>(s, lse2, sl2);
     if (lane == 0) part_p[warp * nkb + j] = mass;
     if (j >= gblk) {

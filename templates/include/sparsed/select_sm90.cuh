@@ -163,26 +163,10 @@ __global__ void __launch_bounds__(C::THREADS, 1) select_sm90_kernel(const sparse
       return;
     }
     if (t == t2) {  // the importance segment begins: each row's log2 denominators
+      row_denominators(p, all, gen, ngen, stat_base, row0, row_ok, t4, sl2, lse2, lse_g2);
 #pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        float lse_nat;
-        if (!have_lse) {
-          const float v = row_log2_denominator(all, r, sl2, &lse_nat, p.sel_scale);
-          if (row_ok[r]) {
-            lse2[r] = v;
-            if (t4 == 0) reinterpret_cast<float*>(p.workspace)[stat_base + row0 + 8 * r] = lse_nat;
-          }
-        } else if (row_ok[r]) {
-          lse2[r] = reinterpret_cast<const float*>(p.lse)[stat_base + row0 + 8 * r] * kLog2e;
-        }
-        if (ngen > 0) {
-          const float v = row_log2_denominator(gen, r, sl2, &lse_nat, p.sel_scale);
-          if (row_ok[r]) {
-            lse_g2[r] = v;
-            gen_to_all[r] = fast_exp2(v - lse2[r]);
-          }
-        }
-      }
+      for (int r = 0; r < 2; ++r)
+        if (row_ok[r] && ngen > 0) gen_to_all[r] = fast_exp2(lse_g2[r] - lse2[r]);
     }
     const bool flush = completes_unit(t);
     float* sp = slot_p + slot_set(t) + warp * SUB;
