@@ -33,7 +33,7 @@ Method:
   --skip F           fraction of steps run dense before the switch step, in [0, 1) (0.2)
   --select F         selection ratio, in (0, 1] (0.3)
   --block-size B     pattern block size: 32, 64 or 128 (128 / 64)
-  --gen-length G     tokens being generated, at the end of the sequence (N/4)
+  --gen-length G     tokens being generated, at the end of the sequence (min(1024, N/4), as the benches)
 Run:
   --backend B        auto | cpu | cuda (auto: cuda when a GPU is usable, else cpu)
   --sample-every K   at every K-th step from the switch step (and the last step) also run dense
@@ -149,7 +149,7 @@ export function parseDemoArgs(argv: string[], gpuReason: () => string | undefine
     skip: num("skip", values.skip, 0.2),
     select: num("select", values.select, 0.3),
     blockSize: int("block-size", values["block-size"], gpu ? 128 : 64),
-    genLength: int("gen-length", values["gen-length"], Math.floor(n / 4)),
+    genLength: int("gen-length", values["gen-length"], Math.min(1024, Math.floor(n / 4))),
     sampleEvery: int("sample-every", values["sample-every"], Math.max(1, Math.floor(steps / 4))),
     refresh: (values.refresh ?? (gpu ? "sampled" : "all")) as "all" | "sampled",
     drift: num("drift", values.drift, 0.3),

@@ -68,6 +68,7 @@ export function pickSelectVariant(shape: Pick<SelectShape, "headDim" | "dtype">,
       throw invalid(`variant ${requested} is for head dim ${e.headDim} ${e.dtype} at block size ${e.blockN}; the call is head dim ${shape.headDim} ${shape.dtype} at block size ${blockSize}`);
     return e;
   }
+  // The manifest lists the variants in DEFAULT_TILES order (fastest first), so the first of a family wins.
   const fits = built.filter((x) => x.headDim === shape.headDim && x.dtype === shape.dtype && x.blockN === blockSize);
   for (const arch of archPreference()) {
     const e = fits.find((x) => x.arch === arch);

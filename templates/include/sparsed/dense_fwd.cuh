@@ -47,7 +47,7 @@ __device__ inline void softmax_step(float (&s)[BN / 8][4], RowState& st, float (
     // -inf only while every key so far was masked (a sparse row whose first listed block is invalid):
     // then nothing has accumulated, and exp2(-inf - 0) = 0 keeps it that way instead of NaN.
     mscaled[r] = mx == -INFINITY ? 0.f : mx * sl2;
-    corr[r] = exp2f(st.m[r] * sl2 - mscaled[r]);
+    corr[r] = fast_exp2(st.m[r] * sl2 - mscaled[r]);
     st.m[r] = mx;
     st.l[r] *= corr[r];
   }
@@ -58,10 +58,10 @@ __device__ inline void softmax_step(float (&s)[BN / 8][4], RowState& st, float (
   }
 #pragma unroll
   for (int i = 0; i < BN / 8; ++i) {  // accumulator tiles 2kk, 2kk+1 form the A operand of k-step kk
-    const float p0 = exp2f(fmaf(s[i][0], sl2, -mscaled[0]));
-    const float p1 = exp2f(fmaf(s[i][1], sl2, -mscaled[0]));
-    const float p2 = exp2f(fmaf(s[i][2], sl2, -mscaled[1]));
-    const float p3 = exp2f(fmaf(s[i][3], sl2, -mscaled[1]));
+    const float p0 = fast_exp2(fmaf(s[i][0], sl2, -mscaled[0]));
+    const float p1 = fast_exp2(fmaf(s[i][1], sl2, -mscaled[0]));
+    const float p2 = fast_exp2(fmaf(s[i][2], sl2, -mscaled[1]));
+    const float p3 = fast_exp2(fmaf(s[i][3], sl2, -mscaled[1]));
     st.l[0] += p0 + p1;
     st.l[1] += p2 + p3;
     pf[i / 2][(i % 2) * 2 + 0] = DT::pack(p0, p1);

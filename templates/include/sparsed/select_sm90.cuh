@@ -36,6 +36,8 @@ struct SelectSm90Config {
   static_assert(BS % BN == 0 || BN % BS == 0, "key tiles and kv blocks nest");
   static_assert(D % 64 == 0, "wgmma rows of 64-element column blocks");
   static constexpr int kQBytes = BM * D * 2, kTileBytes = BN * D * 2;
+  // Up to two warpgroups: two CTAs an SM (128 registers a thread), whose barriers fall at different times.
+  static constexpr int CTAS_PER_SM = THREADS <= 256 ? 2 : 1;
 };
 
 namespace sel {
@@ -65,7 +67,7 @@ int64_t make_plan_sm90(const sparsed_select_params* p, SelectPlan* s) {
 }
 
 template <typename C>
-__global__ void __launch_bounds__(C::THREADS, 1) select_sm90_kernel(const sparsed_select_params p, const SelectPlan plan) {
+__global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) select_sm90_kernel(const sparsed_select_params p, const SelectPlan plan) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   constexpr int D = C::D, BS = C::BS, BM = C::BM, BN = C::BN, NT = C::THREADS, WARPS = C::WARPS, ST = C::STAGES;
   constexpr int QB = C::kQueryBlocks, SUB = C::SUB, CPS = C::kColsPerSub;
