@@ -31,7 +31,8 @@ Variant selection (comma-separated lists; each defaults to everything supported)
   --dtype LIST       dtypes: ${DTYPES.join(", ")}
   --arch LIST        kernel instruction families: ${ARCHS.join(", ")}
   --block-m LIST     query rows per CTA (${BLOCK_MS.join(", ")}); default per head dim
-  --block-n LIST     keys per pipeline step (${BLOCK_NS.join(", ")}); default per head dim
+  --block-n LIST     keys per pipeline step (${BLOCK_NS.join(", ")}); for select, the pattern block size
+                     b; default per head dim
   --warps LIST       warps per CTA (${WARPS.join(", ")}), each owning 16 or 32 rows; default per head dim
   --variant LIST     explicit variant ids (e.g. dense_fwd_hd128_bm128_bn64_w8_bf16_sm80), instead of
                      the cross product of the flags above
