@@ -48,9 +48,19 @@ int current_device(const cudaDeviceProp** props) {
   return SPARSED_OK;
 }
 
+int require_family(int min_major, bool exact_sm90, const cudaDeviceProp** props) {
+  SPARSED_TRY(current_device(props));
+  const cudaDeviceProp* d = *props;
+  if (exact_sm90 && (d->major != 9 || d->minor != 0))
+    return fail(SPARSED_ERR_INVALID, "this kernel uses Hopper-only instructions (sm_90a: H100/H200); the device is %d.%d: use an sm80 variant", d->major, d->minor);
+  if (d->major < min_major)
+    return fail(SPARSED_ERR_NO_DEVICE, "this kernel needs compute capability %d.0 or newer; the device is %d.%d", min_major, d->major, d->minor);
+  return SPARSED_OK;
+}
+
 static bool aligned16(uint64_t ptr) { return ptr % 16 == 0; }
 
-static int check_operand(const char* name, uint64_t ptr, const int64_t stride[3]) {
+int check_operand(const char* name, uint64_t ptr, const int64_t stride[3]) {
   if (ptr == 0) return fail(SPARSED_ERR_INVALID, "%s is a null pointer", name);
   if (!aligned16(ptr)) return fail(SPARSED_ERR_INVALID, "%s pointer 0x%llx is not 16-byte aligned", name, (unsigned long long)ptr);
   for (int i = 0; i < 3; ++i)

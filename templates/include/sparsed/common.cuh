@@ -67,6 +67,14 @@ __device__ inline void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
 
+// The first element of (batch b, head h) of a [B, N, H, D] operand with strides {batch, token, head}
+// (in elements); GQA: query head h reads kv head kv_head(h, Hq, Hkv).
+template <typename Elem>
+__device__ inline Elem* head_slice(uint64_t ptr, const int64_t (&stride)[3], int b, int h) {
+  return reinterpret_cast<Elem*>(ptr) + b * stride[0] + h * stride[2];
+}
+__device__ inline int kv_head(int h, int hq, int hkv) { return h / (hq / hkv); }
+
 // A [rows][D] tile of 16-bit elements in shared memory, stored in 16-byte chunks whose index is
 // XOR-swizzled with the row, so that the 8 rows one ldmatrix phase reads hit 8 distinct bank groups.
 template <int D>

@@ -159,13 +159,13 @@ __global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int g = lane / 4, t4 = lane % 4;
   const int m0 = blockIdx.x * BM, h = blockIdx.y, b = blockIdx.z;
-  const int hk = h / (p.hq / p.hkv);
+  const int hk = kv_head(h, p.hq, p.hkv);
   const int wrow = warp * 16 * MT;  // this warp's first row within the CTA tile
 
-  const Elem* qg = reinterpret_cast<const Elem*>(p.q) + b * p.q_stride[0] + h * p.q_stride[2];
-  const Elem* kg = reinterpret_cast<const Elem*>(p.k) + b * p.k_stride[0] + hk * p.k_stride[2];
-  const Elem* vg = reinterpret_cast<const Elem*>(p.v) + b * p.v_stride[0] + hk * p.v_stride[2];
-  Elem* og = reinterpret_cast<Elem*>(p.o) + b * p.o_stride[0] + h * p.o_stride[2];
+  const Elem* qg = head_slice<const Elem>(p.q, p.q_stride, b, h);
+  const Elem* kg = head_slice<const Elem>(p.k, p.k_stride, b, hk);
+  const Elem* vg = head_slice<const Elem>(p.v, p.v_stride, b, hk);
+  Elem* og = head_slice<Elem>(p.o, p.o_stride, b, h);
 
   const KeyTiles<C> tiles(sp, m0, b, h);
   const int nblocks = tiles.count;
@@ -285,14 +285,7 @@ int launch_kernel(Kernel kernel, const sparsed_sparse_params* sp, uint64_t strea
   SPARSED_TRY(current_device(&props));
   if (C::kSmemBytes > (int)props->sharedMemPerBlockOptin)
     return fail(SPARSED_ERR_INVALID, "kernel needs %d bytes of shared memory; the device allows %d", C::kSmemBytes, (int)props->sharedMemPerBlockOptin);
-  // The opt-in is per device; idempotent, so a race here only repeats the call.
-  static bool attr_set[64] = {};
-  int dev = 0;
-  SPARSED_TRY(check_cuda(cudaGetDevice(&dev), "cudaGetDevice"));
-  if (dev >= 64 || !attr_set[dev]) {
-    SPARSED_TRY(check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::kSmemBytes), "cudaFuncSetAttribute"));
-    if (dev < 64) attr_set[dev] = true;
-  }
+  SPARSED_TRY(opt_in_shared_memory<C>(kernel, C::kSmemBytes));
   dim3 grid((p->nq + C::BM - 1) / C::BM, p->hq, p->batch);
   if (grid.y > 65535 || grid.z > 65535) return fail(SPARSED_ERR_INVALID, "Hq (%d) and batch (%d) must each be at most 65535", p->hq, p->batch);
   kernel<<<grid, C::THREADS, C::kSmemBytes, reinterpret_cast<cudaStream_t>(stream)>>>(*sp);
@@ -313,12 +306,7 @@ int prepare_launch(const Params* p, sparsed_sparse_params* sp, int min_major, bo
     SPARSED_TRY(validate_dense(&sp->attn, C::D, C::DT::code));
   }
   const cudaDeviceProp* props = nullptr;
-  SPARSED_TRY(current_device(&props));
-  if (exact_sm90 && (props->major != 9 || props->minor != 0))
-    return fail(SPARSED_ERR_INVALID, "this kernel uses Hopper-only instructions (sm_90a: H100/H200); the device is %d.%d: use an sm80 variant", props->major, props->minor);
-  if (props->major < min_major)
-    return fail(SPARSED_ERR_NO_DEVICE, "this kernel needs compute capability %d.0 or newer; the device is %d.%d", min_major, props->major, props->minor);
-  return SPARSED_OK;
+  return require_family(min_major, exact_sm90, &props);
 }
 
 // An entry point: check the parameters and the device, then launch `kernel` (Params is

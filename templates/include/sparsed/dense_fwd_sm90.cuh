@@ -41,12 +41,12 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
   const int g = lane / 4, t4 = lane % 4;
   const int wg = warp / 4;
   const int m0 = blockIdx.x * BM, h = blockIdx.y, b = blockIdx.z;
-  const int hk = h / (p.hq / p.hkv);
+  const int hk = kv_head(h, p.hq, p.hkv);
 
-  const Elem* qg = reinterpret_cast<const Elem*>(p.q) + b * p.q_stride[0] + h * p.q_stride[2];
-  const Elem* kg = reinterpret_cast<const Elem*>(p.k) + b * p.k_stride[0] + hk * p.k_stride[2];
-  const Elem* vg = reinterpret_cast<const Elem*>(p.v) + b * p.v_stride[0] + hk * p.v_stride[2];
-  Elem* og = reinterpret_cast<Elem*>(p.o) + b * p.o_stride[0] + h * p.o_stride[2];
+  const Elem* qg = head_slice<const Elem>(p.q, p.q_stride, b, h);
+  const Elem* kg = head_slice<const Elem>(p.k, p.k_stride, b, hk);
+  const Elem* vg = head_slice<const Elem>(p.v, p.v_stride, b, hk);
+  Elem* og = head_slice<Elem>(p.o, p.o_stride, b, h);
 
   const KeyTiles<C> tiles(sp, m0, b, h);
   const int nblocks = tiles.count;

@@ -20,7 +20,6 @@
 #include <math.h>
 #include <stdint.h>
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include "sparsed/common.cuh"
@@ -335,14 +334,14 @@ __global__ void __launch_bounds__(C::THREADS, 1) select_kernel(const sparsed_sel
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, t4 = lane % 4;
   const int qb = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-  const int hk = h / (p.hq / p.hkv);
+  const int hk = kv_head(h, p.hq, p.hkv);
   const int nkb = plan.nkb, gblk = plan.g, ngen = plan.ngen;
   const int row0 = qb * BS + warp * 16 + lane / 4;  // this thread's rows: row0 and row0 + 8
   const bool row_ok[2] = {row0 < p.nq, row0 + 8 < p.nq};
   const int64_t stat_base = ((int64_t)b * p.hq + h) * p.nq;  // LSE / workspace [B, Hq, Nq]
 
-  const Elem* qg = reinterpret_cast<const Elem*>(p.q) + b * p.q_stride[0] + h * p.q_stride[2];
-  const Elem* kg = reinterpret_cast<const Elem*>(p.k) + b * p.k_stride[0] + hk * p.k_stride[2];
+  const Elem* qg = head_slice<const Elem>(p.q, p.q_stride, b, h);
+  const Elem* kg = head_slice<const Elem>(p.k, p.k_stride, b, hk);
   const float sl2 = p.sel_scale * kLog2e;  // scale folded into exp2
   const bool have_lse = p.lse != 0;
   const int n1 = plan.n1, j1 = plan.j1, steps = plan.n1 + nkb;
@@ -407,15 +406,6 @@ __global__ void __launch_bounds__(C::THREADS, 1) select_kernel(const sparsed_sel
       });
 }
 
-inline int check_operand(const char* name, uint64_t ptr, const int64_t stride[3]) {
-  if (ptr == 0) return fail(SPARSED_ERR_INVALID, "%s is a null pointer", name);
-  if (ptr % 16 != 0) return fail(SPARSED_ERR_INVALID, "%s pointer 0x%llx is not 16-byte aligned", name, (unsigned long long)ptr);
-  for (int i = 0; i < 3; ++i)
-    if (stride[i] < 0 || stride[i] % 8 != 0)
-      return fail(SPARSED_ERR_INVALID, "%s stride %d is %lld: strides must be non-negative multiples of 8 elements", name, i, (long long)stride[i]);
-  return SPARSED_OK;
-}
-
 // Checks what a caller from any FFI could get wrong, so that bad input is an error, never a fault.
 inline int validate(const sparsed_select_params* p, int head_dim, int block, int dtype_code) {
   if (!p) return fail(SPARSED_ERR_INVALID, "params is a null pointer");
@@ -456,11 +446,7 @@ template <typename C, typename Kernel, typename MakePlan>
 int launch_select_kernel(Kernel kernel, MakePlan make_plan, const sparsed_select_params* p, uint64_t stream, int min_major, bool exact_sm90) {
   SPARSED_TRY(sel::validate(p, C::D, C::BS, C::DT::code));
   const cudaDeviceProp* props = nullptr;
-  SPARSED_TRY(current_device(&props));
-  if (exact_sm90 && (props->major != 9 || props->minor != 0))
-    return fail(SPARSED_ERR_INVALID, "this kernel uses Hopper-only instructions (sm_90a: H100/H200); the device is %d.%d: use an sm80 variant", props->major, props->minor);
-  if (props->major < min_major)
-    return fail(SPARSED_ERR_NO_DEVICE, "this kernel needs compute capability %d.0 or newer; the device is %d.%d", min_major, props->major, props->minor);
+  SPARSED_TRY(require_family(min_major, exact_sm90, &props));
   sel::SelectPlan plan;
   const int64_t smem = make_plan(p, &plan);
   const int64_t limit = (int64_t)props->sharedMemPerBlockOptin;
@@ -468,14 +454,8 @@ int launch_select_kernel(Kernel kernel, MakePlan make_plan, const sparsed_select
     return fail(SPARSED_ERR_INVALID,
                 "selection at block size %d needs %lld bytes of shared memory for %d kv blocks (Nk = %d); the device allows %lld: use a larger block size or fewer keys",
                 C::BS, (long long)smem, plan.nkb, p->nk, (long long)limit);
-  // Opt in to the device's whole shared memory once per device (launches still ask only for theirs).
-  int dev = 0;
-  SPARSED_TRY(check_cuda(cudaGetDevice(&dev), "cudaGetDevice"));
-  static std::atomic<bool> opted_in[64];  // zero-initialized: static storage
-  if (dev < 0 || dev >= 64 || !opted_in[dev].load()) {
-    SPARSED_TRY(check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)limit), "cudaFuncSetAttribute"));
-    if (dev >= 0 && dev < 64) opted_in[dev].store(true);
-  }
+  // The device's whole shared memory (the plan's need varies with Nk; launches ask only for theirs).
+  SPARSED_TRY(opt_in_shared_memory<C>(kernel, (int)limit));
   dim3 grid((plan.nqb + C::kQueryBlocks - 1) / C::kQueryBlocks, p->hq, p->batch);
   kernel<<<grid, C::THREADS, plan.smem_bytes, reinterpret_cast<cudaStream_t>(stream)>>>(*p, plan);
   return check_cuda(cudaGetLastError(), "selection kernel launch");

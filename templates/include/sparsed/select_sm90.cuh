@@ -87,14 +87,14 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) select_sm90_kernel
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, t4 = lane % 4, wg = warp / 4;
   const int qb0 = blockIdx.x * QB, h = blockIdx.y, b = blockIdx.z;
-  const int hk = h / (p.hq / p.hkv);
+  const int hk = kv_head(h, p.hq, p.hkv);
   const int nkb = plan.nkb, gblk = plan.g, ngen = plan.ngen;
   const int m0 = qb0 * BS;
   const int row0 = m0 + warp * 16 + lane / 4;  // this thread's rows: row0 and row0 + 8
   const bool row_ok[2] = {row0 < p.nq, row0 + 8 < p.nq};
   const int64_t stat_base = ((int64_t)b * p.hq + h) * p.nq;  // LSE / workspace [B, Hq, Nq]
-  const Elem* qg = reinterpret_cast<const Elem*>(p.q) + b * p.q_stride[0] + h * p.q_stride[2];
-  const Elem* kg = reinterpret_cast<const Elem*>(p.k) + b * p.k_stride[0] + hk * p.k_stride[2];
+  const Elem* qg = head_slice<const Elem>(p.q, p.q_stride, b, h);
+  const Elem* kg = head_slice<const Elem>(p.k, p.k_stride, b, hk);
   const float sl2 = p.sel_scale * kLog2e;
   const bool have_lse = p.lse != 0;
 
