@@ -77,6 +77,18 @@ export function archPreference(): Arch[] {
   return major === 9 && minor === 0 ? ["sm90a", "sm80"] : ["sm80"];
 }
 
+/** The ids of built variants, for error messages. */
+export function builtIds(built: ManifestEntry[]): string {
+  return built.map((x) => x.id).join(", ") || "none";
+}
+
+/** The variant a caller asked for by id among the built ones of an op; NOT_BUILT, listing them, if absent. */
+export function requestedVariant(built: ManifestEntry[], id: string, what: string): ManifestEntry {
+  const e = built.find((x) => x.id === id);
+  if (!e) throw new SparsedError("NOT_BUILT", `${what} variant ${id} is not built (built: ${builtIds(built)})`);
+  return e;
+}
+
 /**
  * The built variant for a shape: the requested id, else the default tiles of the best instruction
  * family the GPU runs (sm90a on H100/H200, else sm80), else any built variant that fits.
@@ -84,8 +96,7 @@ export function archPreference(): Arch[] {
 export function pickDenseVariant(shape: AttentionShape, requested?: string): ManifestEntry {
   const built = native().manifest.variants.filter((e) => e.op === "dense_fwd");
   if (requested) {
-    const e = built.find((x) => x.id === requested);
-    if (!e) throw new SparsedError("NOT_BUILT", `variant ${requested} is not built (built: ${built.map((x) => x.id).join(", ") || "none"})`);
+    const e = requestedVariant(built, requested, "dense");
     if (e.headDim !== shape.headDim || e.dtype !== shape.dtype)
       throw invalid(`variant ${requested} is for head dim ${e.headDim} ${e.dtype}; the inputs are head dim ${shape.headDim} ${shape.dtype}`);
     return e;
@@ -94,7 +105,7 @@ export function pickDenseVariant(shape: AttentionShape, requested?: string): Man
   const noneBuilt = () =>
     new SparsedError(
       "NOT_BUILT",
-      `no dense kernel for head dim ${shape.headDim} ${shape.dtype} that this GPU runs is built (built: ${built.map((x) => x.id).join(", ") || "none"}): ` +
+      `no dense kernel for head dim ${shape.headDim} ${shape.dtype} that this GPU runs is built (built: ${builtIds(built)}): ` +
         `run \`bun run generate --head-dim ${shape.headDim} --dtype ${shape.dtype}\` (or plain \`bun run generate\` for every supported variant)`,
     );
   if (fits.length === 0) throw noneBuilt();

@@ -4,7 +4,7 @@
 // native call, with a message that says how to fix it; the C side checks again for other FFIs.
 import type { ManifestEntry } from "../codegen/build";
 import { variantId } from "../codegen/variants";
-import { archPreference, attentionShape, checkLse, defaultScale, type AttentionShape } from "./dense";
+import { archPreference, attentionShape, builtIds, checkLse, defaultScale, requestedVariant, type AttentionShape } from "./dense";
 import { DevicePattern, PATTERN_STRUCT_BYTES } from "./device-pattern";
 import { DTYPE_CODE } from "./dtype";
 import { SparsedError, invalid } from "./errors";
@@ -60,10 +60,8 @@ export function selectShape(q: DeviceTensor, k: DeviceTensor): SelectShape {
  */
 export function pickSelectVariant(shape: Pick<SelectShape, "headDim" | "dtype">, blockSize: number, requested?: string): ManifestEntry {
   const built = native().manifest.variants.filter((e) => e.op === "select");
-  const builtList = () => built.map((x) => x.id).join(", ") || "none";
   if (requested) {
-    const e = built.find((x) => x.id === requested);
-    if (!e) throw new SparsedError("NOT_BUILT", `select variant ${requested} is not built (built: ${builtList()})`);
+    const e = requestedVariant(built, requested, "select");
     if (e.headDim !== shape.headDim || e.dtype !== shape.dtype || e.blockN !== blockSize)
       throw invalid(`variant ${requested} is for head dim ${e.headDim} ${e.dtype} at block size ${e.blockN}; the call is head dim ${shape.headDim} ${shape.dtype} at block size ${blockSize}`);
     return e;
@@ -77,7 +75,7 @@ export function pickSelectVariant(shape: Pick<SelectShape, "headDim" | "dtype">,
   const id = variantId({ op: "select", headDim: shape.headDim as 64 | 128, blockM: blockSize, blockN: blockSize, warps: blockSize / 16, dtype: shape.dtype, arch: "sm80" });
   throw new SparsedError(
     "NOT_BUILT",
-    `no select kernel for head dim ${shape.headDim} ${shape.dtype} at block size ${blockSize} that this GPU runs is built (built: ${builtList()}): ` +
+    `no select kernel for head dim ${shape.headDim} ${shape.dtype} at block size ${blockSize} that this GPU runs is built (built: ${builtIds(built)}): ` +
       `run \`bun run generate\` (every default variant, select included) or add \`--variant ${id}\` to your generate flags ` +
       `(\`bun run generate --op select --head-dim ${shape.headDim} --dtype ${shape.dtype}\` builds every block size, but only the select kernels)`,
   );

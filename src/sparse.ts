@@ -2,7 +2,7 @@
 // attention": dense attention with every key outside the row's kept blocks masked out).
 import type { ManifestEntry } from "../codegen/build";
 import { DEFAULT_TILES, type HeadDim } from "../codegen/variants";
-import { attentionShape, archPreference, denseParams, runAttention, type AttentionShape, type DenseOptions, type DenseResult } from "./dense";
+import { attentionShape, archPreference, denseParams, requestedVariant, runAttention, type AttentionShape, type DenseOptions, type DenseResult } from "./dense";
 import { DevicePattern, PATTERN_STRUCT_BYTES } from "./device-pattern";
 import { SparsedError, invalid } from "./errors";
 import { native } from "./native";
@@ -17,8 +17,7 @@ export function pickSparseVariant(s: AttentionShape, blockSize: number, requeste
   const built = native().manifest.variants.filter((e) => e.op === "sparse_fwd");
   const fitsBlock = (e: ManifestEntry) => blockSize % e.blockM === 0 && blockSize % e.blockN === 0;
   if (requested) {
-    const e = built.find((x) => x.id === requested);
-    if (!e) throw new SparsedError("NOT_BUILT", `variant ${requested} is not built (built: ${built.map((x) => x.id).join(", ") || "none"})`);
+    const e = requestedVariant(built, requested, "sparse");
     if (e.headDim !== s.headDim || e.dtype !== s.dtype || !fitsBlock(e))
       throw invalid(`variant ${requested} does not fit head dim ${s.headDim} ${s.dtype} with pattern block size ${blockSize}`);
     return e;
