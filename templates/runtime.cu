@@ -2,12 +2,13 @@
 // Compiled into libsparsed.so next to the generated kernels (see codegen/build.ts).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <atomic>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "sparsed.h"
 #include "sparsed/status.cuh"
-#include "sparsed.h"
+#include "sparsed/tma.cuh"
 
 namespace sparsed {
 
@@ -105,6 +106,47 @@ __global__ void fill_uniform_kernel(uint16_t* dst, uint64_t n, int dtype, uint64
     if (dtype == SPARSED_BF16) { __nv_bfloat16 v = __float2bfloat16_rn(u); dst[i] = *reinterpret_cast<uint16_t*>(&v); }
     else { __half v = __float2half_rn(u); dst[i] = *reinterpret_cast<uint16_t*>(&v); }
   }
+}
+
+// The driver's tensor-map encoder, fetched once through the runtime (no link against libcuda).
+using EncodeTiled = CUresult (*)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*, const cuuint64_t*, const cuuint64_t*, const cuuint32_t*,
+                                 const cuuint32_t*, CUtensorMapInterleave, CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
+static int tensor_map_encoder(EncodeTiled* out) {
+  static std::atomic<EncodeTiled> cached{nullptr};
+  EncodeTiled fn = cached.load();
+  if (!fn) {
+    void* entry = nullptr;
+    cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
+    SPARSED_TRY(check_cuda(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &entry, 12000, cudaEnableDefault, &found), "cudaGetDriverEntryPointByVersion(cuTensorMapEncodeTiled)"));
+    if (found != cudaDriverEntryPointSuccess || !entry)
+      return fail(SPARSED_ERR_NO_DEVICE, "the CUDA driver has no cuTensorMapEncodeTiled (TMA needs a CUDA 12 or newer driver): update the driver or use an sm80 variant");
+    fn = reinterpret_cast<EncodeTiled>(entry);
+    cached.store(fn);
+  }
+  *out = fn;
+  return SPARSED_OK;
+}
+
+int make_rows_tensor_map(CUtensorMap* map, const char* name, uint64_t ptr, const int64_t stride[3], int batch, int rows, int heads, int d, int box_rows) {
+  EncodeTiled encode = nullptr;
+  SPARSED_TRY(tensor_map_encoder(&encode));
+  // Dimensions innermost first: (d, rows, heads, batch); strides in bytes for the outer three. A
+  // dimension of extent 1 is never stepped, so it gets the packed stride (the map needs a valid one).
+  const cuuint64_t dims[4] = {(cuuint64_t)d, (cuuint64_t)rows, (cuuint64_t)heads, (cuuint64_t)batch};
+  cuuint64_t strides[3] = {(cuuint64_t)stride[1] * 2, (cuuint64_t)stride[2] * 2, (cuuint64_t)stride[0] * 2};
+  for (int i = 0; i < 3; ++i) {
+    if (dims[i + 1] == 1) strides[i] = (i == 0 ? dims[0] * 2 : strides[i - 1] * dims[i]);
+    if (strides[i] == 0)
+      return fail(SPARSED_ERR_INVALID, "%s: a stride of 0 over %llu %s is not supported by the TMA (sm90a) kernels: pass a materialized tensor or use an sm80 variant",
+                  name, (unsigned long long)dims[i + 1], i == 0 ? "rows" : i == 1 ? "heads" : "batches");
+  }
+  const cuuint32_t box[4] = {64, (cuuint32_t)box_rows, 1, 1}, unit[4] = {1, 1, 1, 1};
+  const CUresult r = encode(map, CU_TENSOR_MAP_DATA_TYPE_UINT16, 4, reinterpret_cast<void*>(ptr), dims, strides, box, unit, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                            CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS)
+    return fail(SPARSED_ERR_INVALID, "%s: the TMA tensor map was refused (CUresult %d) for dims (%d, %d, %d, %d) and byte strides (%llu, %llu, %llu): use an sm80 variant",
+                name, (int)r, d, rows, heads, batch, (unsigned long long)strides[0], (unsigned long long)strides[1], (unsigned long long)strides[2]);
+  return SPARSED_OK;
 }
 
 }  // namespace sparsed

@@ -59,6 +59,7 @@ struct SelectPlan {
   int q_off;          // byte offsets into dynamic shared memory (see make_plan / make_plan_sm90)
   int part_p_off, part_g_off, flags_off, wcount_off;
   int slot_off;       // sm90a: the per-tile slot arrays
+  int bar_off;        // sm90a: the stages' full and empty barriers
   int smem_bytes;
 };
 
@@ -441,9 +442,9 @@ inline int validate(const sparsed_select_params* p, int head_dim, int block, int
 
 // Checks, the per-device shared-memory opt-in and the launch, for either kernel family: make_plan
 // fills the plan and returns the shared memory it needs; the grid is (CTAs along the query blocks,
-// Hq, batch), each CTA covering C::kQueryBlocks query blocks.
-template <typename C, typename Kernel, typename MakePlan>
-int launch_select_kernel(Kernel kernel, MakePlan make_plan, const sparsed_select_params* p, uint64_t stream, int min_major, bool exact_sm90) {
+// Hq, batch), each CTA covering C::kQueryBlocks query blocks; `extra` follows (params, plan).
+template <typename C, typename Kernel, typename MakePlan, typename... Extra>
+int launch_select_kernel(Kernel kernel, MakePlan make_plan, const sparsed_select_params* p, uint64_t stream, int min_major, bool exact_sm90, const Extra&... extra) {
   SPARSED_TRY(sel::validate(p, C::D, C::BS, C::DT::code));
   const cudaDeviceProp* props = nullptr;
   SPARSED_TRY(require_family(min_major, exact_sm90, &props));
@@ -457,7 +458,7 @@ int launch_select_kernel(Kernel kernel, MakePlan make_plan, const sparsed_select
   // The device's whole shared memory (the plan's need varies with Nk; launches ask only for theirs).
   SPARSED_TRY(opt_in_shared_memory<C>(kernel, (int)limit));
   dim3 grid((plan.nqb + C::kQueryBlocks - 1) / C::kQueryBlocks, p->hq, p->batch);
-  kernel<<<grid, C::THREADS, plan.smem_bytes, reinterpret_cast<cudaStream_t>(stream)>>>(*p, plan);
+  kernel<<<grid, C::THREADS, plan.smem_bytes, reinterpret_cast<cudaStream_t>(stream)>>>(*p, plan, extra...);
   return check_cuda(cudaGetLastError(), "selection kernel launch");
 }
 

@@ -6,28 +6,38 @@
 // many exponentials, so the tensor cores and the exp unit (MUFU) each need about the same time per
 // tile; run one after the other they cost ~2/3 of a dense pass. So each warpgroup issues the next
 // tile's S = Q K^T (async) before it exponentiates the current one: two S accumulators, key tiles of
-// BN = 64 (32 registers each), four cp.async stages, two tiles per barrier. A CTA takes BM = 64 *
-// warpgroups query rows, i.e. BM / b whole query blocks, so each K tile fetched from L2 feeds BM rows.
-// Generation blocks need one exponential per score, not two: taken against the generation
-// denominators, and scaled per row for the prompt part (bench/NOTES.md has the measured versions).
+// BN = 64 (32 registers each), two tiles per step. A CTA takes BM = 64 * warpgroups query rows, i.e.
+// BM / b whole query blocks (or b / 64 warpgroups share one), so each K tile fetched from L2 feeds BM rows.
+// K tiles arrive by TMA (tma.cuh): one thread issues each tile's copy into a STAGES-deep ring and
+// the warps wait on the stage's barrier, then release it. No CTA-wide barrier runs inside the loop:
+// a warpgroup waits for the other only when it is about a tile ahead (the loading thread needs the
+// stage back), so their exponentials and MMAs drift out of phase, and no thread spends instructions
+// on copy addresses. Generation blocks need one exponential per score, not two: taken
+// against the generation denominators, and scaled per row for the prompt part (bench/NOTES.md has
+// the measured versions).
 //
 // The tiles run in up to three segments: [0, g*b) for the prompt part's row statistics when no LSE
 // was given; [g*b, Nk) for the generation part's statistics (and the prompt part's, without LSE); then
 // every key for the importance sums. A kv block's sums are handed over once complete (after its last
 // tile; a tile of BN > b keys completes BN / b blocks): each warp writes its sum to a slot, and after
-// the next barrier one thread per (query block, kv block) adds its warps' slots in a fixed order
-// (deterministic, no atomics) into the block's importance in shared memory.
+// the warpgroup's next barrier one thread per (query block, kv block) adds its warps' slots in a fixed
+// order into the warpgroup's importance row in shared memory; the warpgroups' rows are added, again
+// in a fixed order, when the pattern row is written (deterministic, no atomics).
 #pragma once
 #include "sparsed/select.cuh"
+#include "sparsed/tma.cuh"
 #include "sparsed/wgmma.cuh"
 
 namespace sparsed {
 
 template <int D_, int BS_, int BM_, typename DT_>
 struct SelectSm90Config {
-  static constexpr int D = D_, BS = BS_, BM = BM_, BN = 64, STAGES = 4;
-  static constexpr int WARPS = BM / 16, THREADS = WARPS * 32;
+  static constexpr int D = D_, BS = BS_, BM = BM_, BN = 64;
+  static constexpr int WARPS = BM / 16, THREADS = WARPS * 32, WGS = BM / 64;
+  static constexpr int STAGES = WGS <= 2 ? 4 : 6;              // 4: what two CTAs an SM leave room for
   static constexpr int kQueryBlocks = BM / BS;                 // query blocks per CTA
+  static constexpr int kWgQueryBlocks = BS < 64 ? 64 / BS : 1;  // query blocks a warpgroup's rows meet
+  static constexpr int kWarpsPerSum = BS < 64 ? BS / 16 : 4;    // a warpgroup's warps in one query block
   static constexpr int SUB = BN > BS ? BN / BS : 1;             // kv blocks a key tile touches
   static constexpr int kColsPerSub = (BN > BS ? BS : BN) / 8;   // 8-column accumulator groups per kv block
   using DT = DT_;
@@ -43,20 +53,24 @@ struct SelectSm90Config {
 namespace sel {
 
 // Shared memory, from the 1024-byte-aligned base: Q [BM][D] (swizzled); STAGES K tiles, whose bytes
-// later hold the sort keys; importance imp_p [QB][nkb], imp_g [QB][ngen] (fp32); the slot arrays
-// [4][WARPS][SUB] for each part; flags [nkb]; wcount [WARPS]. Offsets are from the base.
+// later hold the sort keys; per warpgroup importance imp_p [WGS][kWgQueryBlocks][nkb] and imp_g
+// [WGS][kWgQueryBlocks][ngen] (fp32); the slot arrays [WGS][4][4 warps][SUB] for each part; the
+// stages' full and empty barriers; flags [nkb]; wcount [WARPS]. Offsets are from the base.
 template <typename C>
 int64_t make_plan_sm90(const sparsed_select_params* p, SelectPlan* s) {
   plan_counts(p, C::BS, s);
+  constexpr int kRows = C::WGS * C::kWgQueryBlocks;  // importance rows
   int64_t off = C::kQBytes;
   off += round_up(std::max<int64_t>((int64_t)C::STAGES * C::kTileBytes, 8LL * s->sort_n), 128);
   s->part_p_off = clamp_offset(off);
-  off += round_up(4LL * C::kQueryBlocks * s->nkb, 16);
+  off += round_up(4LL * kRows * s->nkb, 16);
   s->part_g_off = clamp_offset(off);
-  off += round_up(4LL * C::kQueryBlocks * s->ngen, 16);
+  off += round_up(4LL * kRows * s->ngen, 16);
   s->slot_off = clamp_offset(off);
   s->q_off = 0;
-  off += 2 * 4 * 4 * C::WARPS * C::SUB;  // 4 sets, prompt and generation
+  off += 2 * 4 * C::WGS * 4 * 4 * C::SUB;  // prompt and generation: [WGS][4 sets][4 warps][SUB] floats
+  s->bar_off = clamp_offset(off);
+  off += 2 * 8 * C::STAGES;
   s->flags_off = clamp_offset(off);
   off += round_up(s->nkb, 16);
   s->wcount_off = clamp_offset(off);
@@ -67,25 +81,22 @@ int64_t make_plan_sm90(const sparsed_select_params* p, SelectPlan* s) {
 }
 
 template <typename C>
-__global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) select_sm90_kernel(const sparsed_select_params p, const SelectPlan plan) {
+__global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
+    select_sm90_kernel(const sparsed_select_params p, const SelectPlan plan, const __grid_constant__ CUtensorMap kmap) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  constexpr int D = C::D, BS = C::BS, BM = C::BM, BN = C::BN, NT = C::THREADS, WARPS = C::WARPS, ST = C::STAGES;
-  constexpr int QB = C::kQueryBlocks, SUB = C::SUB, CPS = C::kColsPerSub;
-  using Elem = typename C::Elem;
+  constexpr int D = C::D, BS = C::BS, BM = C::BM, BN = C::BN, NT = C::THREADS, ST = C::STAGES, WGS = C::WGS;
+  constexpr int QB = C::kQueryBlocks, QBW = C::kWgQueryBlocks, WPS = C::kWarpsPerSum, SUB = C::SUB, CPS = C::kColsPerSub;
   using DT = typename C::DT;
   extern __shared__ unsigned char smem_raw[];
   const uint32_t base = (smem_addr(smem_raw) + 1023) & ~1023u;  // swizzle atoms need 1024-B alignment
   unsigned char* const sbase = smem_raw + (base - smem_addr(smem_raw));
   const uint32_t sQ = base, sK = base + C::kQBytes;  // tile t in stage t % ST
+  const uint32_t full = base + plan.bar_off, empty = full + 8 * ST;  // stage s: full + 8 s, empty + 8 s
   uint64_t* keys = reinterpret_cast<uint64_t*>(sbase + C::kQBytes);  // after the passes (over the stages)
-  float* imp_p = reinterpret_cast<float*>(sbase + plan.part_p_off);
-  float* imp_g = reinterpret_cast<float*>(sbase + plan.part_g_off);
-  float* slot_p = reinterpret_cast<float*>(sbase + plan.slot_off);  // [4][WARPS][SUB]
-  float* slot_g = slot_p + 4 * WARPS * SUB;
   unsigned char* flags = sbase + plan.flags_off;
   int* wcount = reinterpret_cast<int*>(sbase + plan.wcount_off);
 
-  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, t4 = lane % 4, wg = warp / 4;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, t4 = lane % 4, wg = warp / 4, wl = warp % 4;
   const int qb0 = blockIdx.x * QB, h = blockIdx.y, b = blockIdx.z;
   const int hk = kv_head(h, p.hq, p.hkv);
   const int nkb = plan.nkb, gblk = plan.g, ngen = plan.ngen;
@@ -93,10 +104,16 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) select_sm90_kernel
   const int row0 = m0 + warp * 16 + lane / 4;  // this thread's rows: row0 and row0 + 8
   const bool row_ok[2] = {row0 < p.nq, row0 + 8 < p.nq};
   const int64_t stat_base = ((int64_t)b * p.hq + h) * p.nq;  // LSE / workspace [B, Hq, Nq]
-  const Elem* qg = head_slice<const Elem>(p.q, p.q_stride, b, h);
-  const Elem* kg = head_slice<const Elem>(p.k, p.k_stride, b, hk);
+  const auto* qg = head_slice<const typename C::Elem>(p.q, p.q_stride, b, h);
   const float sl2 = p.sel_scale * kLog2e;
   const bool have_lse = p.lse != 0;
+  // This warpgroup's importance rows and slots (see make_plan_sm90).
+  float* const imp_all_p = reinterpret_cast<float*>(sbase + plan.part_p_off);
+  float* const imp_all_g = reinterpret_cast<float*>(sbase + plan.part_g_off);
+  float* const imp_p = imp_all_p + wg * QBW * nkb;
+  float* const imp_g = imp_all_g + wg * QBW * ngen;
+  float* const slot_p = reinterpret_cast<float*>(sbase + plan.slot_off) + wg * 4 * 4 * SUB;  // [4][4][SUB]
+  float* const slot_g = slot_p + WGS * 4 * 4 * SUB;
 
   // The three segments (see the header): A = [0, gk) prompt statistics (no LSE only), B = [gk, Nk)
   // generation statistics, C = [0, Nk) importance.
@@ -105,10 +122,23 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) select_sm90_kernel
   const int tB = (ngen > 0 || !have_lse) ? (p.nk - gk + BN - 1) / BN : 0;
   const int t2 = tA + tB, steps = t2 + (p.nk + BN - 1) / BN;
   auto key0_of = [&](int t) { return t < tA ? t * BN : t < t2 ? gk + (t - tA) * BN : (t - t2) * BN; };
-  const Sw128TileLoader<BN, D, NT> kload(tid);
+  // The pipeline: thread 0 copies tile t into stage t % ST once every warp has released the stage's
+  // previous tile (t - ST); the warps wait for the tile's bytes, and each releases it after its MMA
+  // on the tile has completed. Nothing is copied, waited for or released past the last tile (the
+  // MMAs issued there read a stale stage and their results are unused).
   auto load_k = [&](int t) {
-    if (t < steps) kload.load(sK + (t % ST) * C::kTileBytes, kg, p.k_stride[1], key0_of(t), p.nk);
-    cp_async_commit();  // one group per tile slot, empty past the end, so that the wait counts hold
+    if (tid != 0 || t >= steps) return;
+    const int s = t % ST;
+    if (t >= ST) tma::wait(empty + 8 * s, (t / ST + 1) & 1);
+    tma::arrive_expect_tx(full + 8 * s, C::kTileBytes);
+#pragma unroll
+    for (int c = 0; c < D / 64; ++c) tma::load_4d(sK + s * C::kTileBytes + c * BN * 128, &kmap, full + 8 * s, c * 64, key0_of(t), hk, b);
+  };
+  auto wait_k = [&](int t) {
+    if (t < steps) tma::wait(full + 8 * (t % ST), (t / ST) & 1);
+  };
+  auto release_k = [&](int t) {
+    if (t < steps && lane == 0) tma::arrive(empty + 8 * (t % ST));
   };
   // Descriptors of this warpgroup's Q rows and of stage 0; a k-step or a stage adds its byte offset / 16
   // to the address field (no carry: shared addresses stay below 2^18).
@@ -130,28 +160,29 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) select_sm90_kernel
   float acc_p = 0.f, acc_g = 0.f;  // BS > BN: this thread's sums over the current kv block's tiles
 
   // The importance is handed over in units: a kv block when BS >= BN (written by its last tile), a
-  // tile (SUB blocks) when BS < BN. Unit u's per-warp sums go to slot set u % 4 (two pairs of steps
-  // are in flight: one writing, the previous one being folded).
+  // tile (SUB blocks) when BS < BN. Unit u's per-warp sums go to the warpgroup's slot set u % 4 (two
+  // pairs of steps are in flight: one writing, the previous one being folded).
   constexpr int TPB = BS > BN ? BS / BN : 1;  // tiles per kv block
   auto completes_unit = [&](int t) { return t >= t2 && t < steps && ((t - t2 + 1) % TPB == 0 || t == steps - 1); };
-  auto slot_set = [&](int t) { return ((t - t2) / TPB) % 4 * WARPS * SUB; };
+  auto slot_set = [&](int t) { return ((t - t2) / TPB) % 4 * 4 * SUB; };
 
-  // Adds the warps' slots of the unit tile t completed to the query blocks' sums: one thread per
-  // (query block, kv block of the unit), warps in a fixed order (deterministic, no atomics).
+  // Adds the slots of the unit tile t completed into the warpgroup's importance rows: one thread per
+  // (query block, kv block of the unit), the warps in a fixed order (deterministic, no atomics).
   auto fold_slots = [&](int t) {
-    if (!completes_unit(t) || tid >= QB * SUB) return;
-    const int qbl = tid / SUB, sub = tid % SUB;
+    const int l = tid % 128;
+    if (!completes_unit(t) || l >= QBW * SUB) return;
+    const int q = l / SUB, sub = l % SUB;
     const int j = (t - t2) * BN / BS + sub;
     if (j >= nkb) return;
     const float* sp = slot_p + slot_set(t);
     const float* sg = slot_g + slot_set(t);
     float vp = 0.f, vg = 0.f;
-    for (int w = qbl * (BS / 16); w < (qbl + 1) * (BS / 16); ++w) {
+    for (int w = q * WPS; w < (q + 1) * WPS; ++w) {
       vp += sp[w * SUB + sub];
       vg += sg[w * SUB + sub];
     }
-    imp_p[qbl * nkb + j] = vp;
-    if (j >= gblk) imp_g[qbl * ngen + (j - gblk)] = vg;
+    imp_p[q * nkb + j] = vp;
+    if (j >= gblk) imp_g[q * ngen + (j - gblk)] = vg;
   };
 
   // Folds tile t's scores into the row statistics (segments A, B) or the importance (C).
@@ -171,8 +202,8 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) select_sm90_kernel
         if (row_ok[r] && ngen > 0) gen_to_all[r] = fast_exp2(lse_g2[r] - lse2[r]);
     }
     const bool flush = completes_unit(t);
-    float* sp = slot_p + slot_set(t) + warp * SUB;
-    float* sg = slot_g + slot_set(t) + warp * SUB;
+    float* sp = slot_p + slot_set(t) + wl * SUB;
+    float* sg = slot_g + slot_set(t) + wl * SUB;
 #pragma unroll
     for (int sub = 0; sub < SUB; ++sub) {
       // A generation block's terms are taken against the generation denominators (each <= 1) and
@@ -202,50 +233,74 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) select_sm90_kernel
     }
   };
 
-  // Two tiles per barrier: tile t's scores are in sa (waited for at the end of the last pair); tiles
-  // t+1 and t+2 are resident. Issue t+1 into sb and fold t under it, then issue t+2 into sa and fold
-  // t+1 under that. Every wgmma is issued unconditionally (past the end: a stale stage, result
-  // unused): a wgmma on one branch only makes ptxas serialize all of them (C7515).
+  // Two tiles per step: tile t's scores are in sa (its MMA completed at the end of the last step).
+  // Issue t+1 into sb and fold t under it, then issue t+2 into sa and fold t+1 under that. Every
+  // wgmma is issued unconditionally (past the end: a stale stage, result unused): a wgmma on one
+  // branch only makes ptxas serialize all of them (C7515). The copies of tiles t+ST-1 and t+ST go
+  // out as the stages of tiles t-1 and t come free (after this warpgroup's MMAs on them; the wait
+  // inside load_k covers the other warpgroups).
   float sa[BN / 8][4], sb[BN / 8][4];
   auto pair = [&](int t) {
-    cp_async_wait<0>();         // tiles <= t+2 landed (this thread's copies)
-    sm90::fence_proxy_async();  // visible to wgmma after the barrier
-    __syncthreads();            // everyone's copies landed; tiles t-1, t are no longer read; pair t-2's slots are written
-    load_k(t + 3);              // into the stages of tiles t-1 and t
-    load_k(t + 4);
+    tma::sync_warpgroup<WGS>(wg);  // this warpgroup's slots of the last step are written
+    wait_k(t + 1);
     issue_qk(sb, t + 1);
     sm90::fence_operand<BN / 8>(sa);
     fold_tile(t, sa);
     fold_slots(t - 2);  // after the issue: the few threads doing it would hold back their warpgroup's MMA
     sm90::wait<0>();
+    release_k(t + 1);
     sm90::fence_operand<BN / 8>(sb);
+    load_k(t + ST - 1);
+    wait_k(t + 2);
     issue_qk(sa, t + 2);
     if (t + 1 < steps) fold_tile(t + 1, sb);
     fold_slots(t - 1);
-    sm90::wait<0>();  // nothing stays in flight across pairs
+    sm90::wait<0>();  // nothing stays in flight across steps
+    release_k(t + 2);
     sm90::fence_operand<BN / 8>(sa);
+    load_k(t + ST);
   };
 
+  if (tid == 0) {
+    for (int s = 0; s < ST; ++s) {
+      tma::init(full + 8 * s, 1);
+      tma::init(empty + 8 * s, C::WARPS);
+    }
+    tma::fence_init();
+  }
+  __syncthreads();  // the barriers are initialized before anyone waits on them
   load_tile_sw128<BM, D, NT>(sQ, qg, p.q_stride[1], m0, p.nq, tid);  // rows past Nq are zeros
-  for (int t = 0; t < ST - 1; ++t) load_k(t);  // Q joins tile 0's group
+  cp_async_commit();
+  for (int t = 0; t < ST - 1; ++t) load_k(t);
   cp_async_wait<0>();
   sm90::fence_proxy_async();
-  __syncthreads();
+  __syncthreads();  // Q is in place
+  wait_k(0);
   issue_qk(sa, 0);
   sm90::wait<0>();
+  release_k(0);
   sm90::fence_operand<BN / 8>(sa);
   for (int t = 0; t < steps; t += 2) pair(t);
-  cp_async_wait<0>();
-  __syncthreads();  // the last units' slots are written; the stages are free (no copy in flight)
-  const int last = steps - 1 - (steps - 1) % 2;  // the last pair's first tile
+  __syncthreads();  // the last units' slots are written; every copy has landed (each was waited for)
+  const int last = steps - 1 - (steps - 1) % 2;  // the last step's first tile
   fold_slots(last);
   fold_slots(last + 1);
   __syncthreads();
 
-  for (int qbl = 0; qbl < QB && qb0 + qbl < plan.nqb; ++qbl)
+  // A query block's importance: its warpgroups' rows, added in a fixed order.
+  constexpr int WG_PER_QB = BS >= 64 ? BS / 64 : 1;
+  for (int qbl = 0; qbl < QB && qb0 + qbl < plan.nqb; ++qbl) {
+    const int wg0 = BS >= 64 ? qbl * WG_PER_QB : qbl / QBW, q = BS >= 64 ? 0 : qbl % QBW;
+    auto sum_rows = [&](const float* imp, int n, int idx) {
+      float v = 0.f;
+#pragma unroll
+      for (int w = wg0; w < wg0 + WG_PER_QB; ++w) v += imp[(w * QBW + q) * n + idx];
+      return v;
+    };
     write_pattern_row<NT>(
-        p, plan, qb0 + qbl, b, h, keys, flags, wcount, [&](int idx) { return imp_p[qbl * nkb + idx]; },
-        [&](int idx) { return imp_g[qbl * ngen + idx]; });
+        p, plan, qb0 + qbl, b, h, keys, flags, wcount, [&](int idx) { return sum_rows(imp_all_p, nkb, idx); },
+        [&](int idx) { return sum_rows(imp_all_g, ngen, idx); });
+  }
 #else
   __trap();  // built for a target without wgmma; launch_select_sm90 refuses such devices first
 #endif
@@ -255,7 +310,10 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) select_sm90_kernel
 
 template <typename C>
 int launch_select_sm90(const sparsed_select_params* p, uint64_t stream) {
-  return launch_select_kernel<C>(sel::select_sm90_kernel<C>, sel::make_plan_sm90<C>, p, stream, 9, true);
+  SPARSED_TRY(sel::validate(p, C::D, C::BS, C::DT::code));  // before the map is built from p
+  CUtensorMap kmap;
+  SPARSED_TRY(make_rows_tensor_map(&kmap, "k", p->k, p->k_stride, p->batch, p->nk, p->hkv, C::D, C::BN));
+  return launch_select_kernel<C>(sel::select_sm90_kernel<C>, sel::make_plan_sm90<C>, p, stream, 9, true, kmap);
 }
 
 }  // namespace sparsed

@@ -1,0 +1,60 @@
+// Hopper (sm_90a) bulk tensor copies (TMA) and the shared-memory barriers (mbarrier) they complete on:
+// the pieces of a load pipeline in which one thread issues a whole tile's copy and consumers wait on
+// the tile's "full" barrier instead of a CTA-wide __syncthreads, then release its stage on an "empty"
+// barrier that the loading thread waits on before it refills the stage.
+#pragma once
+#include <cuda.h>  // CUtensorMap (the type only; the encoder is fetched from the driver at run time)
+#include <stdint.h>
+
+namespace sparsed {
+
+// Host: a tensor map over a [batch, rows, heads, d] 16-bit operand (strides in elements, ordered
+// batch, sequence, head; the last dimension contiguous) whose box is `box_rows` rows x 64 elements of
+// one head, stored with the 128-byte swizzle that wgmma's sw128 descriptors read (wgmma.cuh). Rows at
+// or past `rows` arrive as zeros. Coordinates: (column, row, head, batch). `name` is for errors.
+int make_rows_tensor_map(CUtensorMap* map, const char* name, uint64_t ptr, const int64_t stride[3], int batch, int rows, int heads, int d, int box_rows);
+
+namespace tma {
+
+__device__ inline void init(uint32_t bar, int count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
+}
+// After the inits, before any other thread or the copy engine uses the barriers (then a CTA barrier).
+__device__ inline void fence_init() { asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory"); }
+// One arrival that also tells the barrier to expect `bytes` more from copies completing on it.
+__device__ inline void arrive_expect_tx(uint32_t bar, int bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+}
+__device__ inline void arrive(uint32_t bar) { asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory"); }
+// Waits until the phase of parity `parity` has completed (phases alternate 0, 1, 0, ...).
+__device__ inline void wait(uint32_t bar, int parity) {
+  uint32_t done;
+  do {
+    asm volatile(
+        "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n selp.u32 %0, 1, 0, p;\n}\n"
+        : "=r"(done)
+        : "r"(bar), "r"(parity)
+        : "memory");
+  } while (!done);
+}
+// Copies the box at (c0, c1, c2, c3) of `map` to shared memory at dst (1024-byte aligned for the
+// swizzle); its bytes complete on `bar`.
+__device__ inline void load_4d(uint32_t dst, const CUtensorMap* map, uint32_t bar, int c0, int c1, int c2, int c3) {
+  asm volatile(
+      "cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(dst),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
+      : "memory");
+}
+// A barrier among the 128 threads of warpgroup wg < WGS only (id 1 + wg; 0 is __syncthreads'). The
+// ids are immediates, so the kernel reserves WGS + 1 hardware barriers, not all 16.
+template <int WGS>
+__device__ inline void sync_warpgroup(int wg) {
+  static_assert(WGS >= 1 && WGS <= 4, "up to four warpgroups");
+  if (wg == 0) asm volatile("bar.sync 1, 128;\n" ::: "memory");
+  if constexpr (WGS > 1) if (wg == 1) asm volatile("bar.sync 2, 128;\n" ::: "memory");
+  if constexpr (WGS > 2) if (wg == 2) asm volatile("bar.sync 3, 128;\n" ::: "memory");
+  if constexpr (WGS > 3) if (wg == 3) asm volatile("bar.sync 4, 128;\n" ::: "memory");
+}
+
+}  // namespace tma
+}  // namespace sparsed
