@@ -30,6 +30,10 @@ const CASES: Case[] = [
   // nkb 66 / 33 / 17: more kv blocks than a b=32 CTA has threads, sorts padded to a power of two.
   { name: "Nq=20 Nk=2100 G=10 select 0.1", batch: 1, nq: 20, nk: 2100, hq: 1, hkv: 1, genLength: 10, select: 0.1, path: "recompute", strided: false },
   { name: "N=200 G=200 (G >= N) select 0.5", batch: 1, nq: 200, nk: 200, hq: 2, hkv: 1, genLength: 200, select: 0.5, path: "lse", strided: false },
+  // The dense LSE with a short generation part: the sm90a kernels defer it (no statistics pass;
+  // generation tiles first with an online max); at b = 32 the boundary splits a 64-key tile.
+  { name: "N=300 G=100 select 0.3 (deferred generation part)", batch: 1, nq: 300, nk: 300, hq: 2, hkv: 1, genLength: 100, select: 0.3, path: "lse", strided: false },
+  { name: "Nq=130 Nk=1000 G=300 GQA batch 2 select 0.2 (generation blocks of several tiles)", batch: 2, nq: 130, nk: 1000, hq: 4, hkv: 2, genLength: 300, select: 0.2, path: "lse", strided: true },
   { name: "N=200 batch 2 G=45 select 0.1 strided", batch: 2, nq: 200, nk: 200, hq: 2, hkv: 1, genLength: 45, select: 0.1, path: "recompute", strided: true },
 ];
 

@@ -60,6 +60,7 @@ struct SelectPlan {
   int part_p_off, part_g_off, flags_off, wcount_off;
   int slot_off;       // sm90a: the per-tile slot arrays
   int bar_off;        // sm90a: the stages' full and empty barriers
+  int defer_off;      // sm90a: per-(row, generation block) sums when the generation part is deferred, else -1
   int smem_bytes;
 };
 

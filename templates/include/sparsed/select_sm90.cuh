@@ -18,7 +18,11 @@
 //
 // The tiles run in up to three segments: [0, g*b) for the prompt part's row statistics when no LSE
 // was given; [g*b, Nk) for the generation part's statistics (and the prompt part's, without LSE); then
-// every key for the importance sums. A kv block's sums are handed over once complete (after its last
+// every key for the importance sums. With the LSE given and a short generation part (at most
+// kDeferGen blocks) the second segment is skipped ("deferred"): the importance pass takes the
+// generation keys first with an online row max, keeps each (row, generation block) sum in shared
+// memory with the max it was taken against, and both parts' importances of those blocks are formed
+// at the end against the final denominators. A kv block's sums are handed over once complete (after its last
 // tile; a tile of BN > b keys completes BN / b blocks): each warp writes its sum to a slot, and after
 // the warpgroup's next barrier one thread per (query block, kv block) adds its warps' slots in a fixed
 // order into the warpgroup's importance row in shared memory; the warpgroups' rows are added, again
@@ -46,6 +50,8 @@ struct SelectSm90Config {
   static_assert(BS % BN == 0 || BN % BS == 0, "key tiles and kv blocks nest");
   static_assert(D % 64 == 0, "wgmma rows of 64-element column blocks");
   static constexpr int kQBytes = BM * D * 2, kTileBytes = BN * D * 2;
+  // The deferred generation part: at most this many blocks, float2 (sum, max) per row and block.
+  static constexpr int kDeferGen = 8192 / (8 * BM);
   // Up to two warpgroups: two CTAs an SM (128 registers a thread), whose barriers fall at different times.
   static constexpr int CTAS_PER_SM = THREADS <= 256 ? 2 : 1;
 };
@@ -55,7 +61,8 @@ namespace sel {
 // Shared memory, from the 1024-byte-aligned base: Q [BM][D] (swizzled); STAGES K tiles, whose bytes
 // later hold the sort keys; per warpgroup importance imp_p [WGS][kWgQueryBlocks][nkb] and imp_g
 // [WGS][kWgQueryBlocks][ngen] (fp32); the slot arrays [WGS][4][4 warps][SUB] for each part; the
-// stages' full and empty barriers; flags [nkb]; wcount [WARPS]. Offsets are from the base.
+// stages' full and empty barriers; when deferred, entries [BM][kDeferGen] and each row's two log2
+// denominators [BM] (float2); flags [nkb]; wcount [WARPS]. Offsets are from the base.
 template <typename C>
 int64_t make_plan_sm90(const sparsed_select_params* p, SelectPlan* s) {
   plan_counts(p, C::BS, s);
@@ -71,6 +78,11 @@ int64_t make_plan_sm90(const sparsed_select_params* p, SelectPlan* s) {
   off += 2 * 4 * C::WGS * 4 * 4 * C::SUB;  // prompt and generation: [WGS][4 sets][4 warps][SUB] floats
   s->bar_off = clamp_offset(off);
   off += 2 * 8 * C::STAGES;
+  s->defer_off = -1;
+  if (p->lse != 0 && s->ngen > 0 && s->ngen <= C::kDeferGen) {
+    s->defer_off = clamp_offset(off);
+    off += 8LL * C::BM * (C::kDeferGen + 1);
+  }
   s->flags_off = clamp_offset(off);
   off += round_up(s->nkb, 16);
   s->wcount_off = clamp_offset(off);
@@ -106,7 +118,10 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   const int64_t stat_base = ((int64_t)b * p.hq + h) * p.nq;  // LSE / workspace [B, Hq, Nq]
   const auto* qg = head_slice<const typename C::Elem>(p.q, p.q_stride, b, h);
   const float sl2 = p.sel_scale * kLog2e;
-  const bool have_lse = p.lse != 0;
+  const bool have_lse = p.lse != 0, deferred = plan.defer_off >= 0;
+  constexpr int KD = C::kDeferGen;
+  float2* const entry = reinterpret_cast<float2*>(sbase + (deferred ? plan.defer_off : 0));  // [BM][KD]
+  float2* const den = entry + BM * KD;                                                          // [BM]
   // This warpgroup's importance rows and slots (see make_plan_sm90).
   float* const imp_all_p = reinterpret_cast<float*>(sbase + plan.part_p_off);
   float* const imp_all_g = reinterpret_cast<float*>(sbase + plan.part_g_off);
@@ -115,13 +130,16 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   float* const slot_p = reinterpret_cast<float*>(sbase + plan.slot_off) + wg * 4 * 4 * SUB;  // [4][4][SUB]
   float* const slot_g = slot_p + WGS * 4 * 4 * SUB;
 
-  // The three segments (see the header): A = [0, gk) prompt statistics (no LSE only), B = [gk, Nk)
-  // generation statistics, C = [0, Nk) importance.
+  // The segments (see the header): A = [0, gk) prompt statistics (no LSE only), B = [gk, Nk)
+  // generation statistics (not when deferred), then the importance: G = [gk, Nk) first when deferred,
+  // and P = [0, Nk), or [0, gk) when deferred.
   const int gk = (int64_t)gblk * BS < p.nk ? gblk * BS : p.nk;
   const int tA = have_lse ? 0 : (gk + BN - 1) / BN;
-  const int tB = (ngen > 0 || !have_lse) ? (p.nk - gk + BN - 1) / BN : 0;
-  const int t2 = tA + tB, steps = t2 + (p.nk + BN - 1) / BN;
-  auto key0_of = [&](int t) { return t < tA ? t * BN : t < t2 ? gk + (t - tA) * BN : (t - t2) * BN; };
+  const int tB = !deferred && (ngen > 0 || !have_lse) ? (p.nk - gk + BN - 1) / BN : 0;
+  const int t2 = tA + tB, t3 = t2 + (deferred ? (p.nk - gk + BN - 1) / BN : 0);
+  const int plimit = deferred ? gk : p.nk;  // the end of segment P
+  const int steps = t3 + (plimit + BN - 1) / BN;
+  auto key0_of = [&](int t) { return t < tA ? t * BN : t < t3 ? gk + (t - (t < t2 ? tA : t2)) * BN : (t - t3) * BN; };
   // The pipeline: thread 0 copies tile t into stage t % ST once every warp has released the stage's
   // previous tile (t - ST); the warps wait for the tile's bytes, and each releases it after its MMA
   // on the tile has completed. Nothing is copied, waited for or released past the last tile (the
@@ -160,11 +178,12 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   float acc_p = 0.f, acc_g = 0.f;  // BS > BN: this thread's sums over the current kv block's tiles
 
   // The importance is handed over in units: a kv block when BS >= BN (written by its last tile), a
-  // tile (SUB blocks) when BS < BN. Unit u's per-warp sums go to the warpgroup's slot set u % 4 (two
-  // pairs of steps are in flight: one writing, the previous one being folded).
+  // tile (SUB blocks) when BS < BN. Segment P's unit u's per-warp sums go to the warpgroup's slot set
+  // u % 4 (two pairs of steps are in flight: one writing, the previous one being folded); segment G's
+  // go to the entries.
   constexpr int TPB = BS > BN ? BS / BN : 1;  // tiles per kv block
-  auto completes_unit = [&](int t) { return t >= t2 && t < steps && ((t - t2 + 1) % TPB == 0 || t == steps - 1); };
-  auto slot_set = [&](int t) { return ((t - t2) / TPB) % 4 * 4 * SUB; };
+  auto completes_unit = [&](int t) { return t >= t3 && t < steps && ((t - t3 + 1) % TPB == 0 || t == steps - 1); };
+  auto slot_set = [&](int t) { return ((t - t3) / TPB) % 4 * 4 * SUB; };
 
   // Adds the slots of the unit tile t completed into the warpgroup's importance rows: one thread per
   // (query block, kv block of the unit), the warps in a fixed order (deterministic, no atomics).
@@ -172,7 +191,7 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
     const int l = tid % 128;
     if (!completes_unit(t) || l >= QBW * SUB) return;
     const int q = l / SUB, sub = l % SUB;
-    const int j = (t - t2) * BN / BS + sub;
+    const int j = (t - t3) * BN / BS + sub;
     if (j >= nkb) return;
     const float* sp = slot_p + slot_set(t);
     const float* sg = slot_g + slot_set(t);
@@ -185,21 +204,66 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
     if (j >= gblk) imp_g[q * ngen + (j - gblk)] = vg;
   };
 
-  // Folds tile t's scores into the row statistics (segments A, B) or the importance (C).
+  // Segment G (deferred): the generation statistics as in stats_update, and each (row, generation
+  // block) sum of 2^(s sl2 - m) with the running max m it was taken against, to the entries. A block of
+  // several tiles carries its sum in acc_g, rescaled when the max grows.
+  auto fold_gen = [&](int t, float(&cur)[BN / 8][4]) {
+    const int key0 = key0_of(t);
+    const bool flush = (t - t2 + 1) % TPB == 0 || t == t3 - 1;
+    float acc[2] = {acc_p, acc_g};  // BS > BN: the two rows' running sums of the current block
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      float mx = gen.m[r];
+#pragma unroll
+      for (int i = 0; i < BN / 8; ++i) mx = fmaxf(mx, fmaxf(cur[i][2 * r], cur[i][2 * r + 1]));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+      const float ms = mx * sl2;                          // finite: every tile holds a real key
+      const float rescale = fast_exp2(gen.m[r] * sl2 - ms);  // 0 on the first tile (m = -inf)
+      gen.m[r] = mx;
+      gen.l[r] *= rescale;
+      acc[r] *= rescale;
+#pragma unroll
+      for (int sub = 0; sub < SUB; ++sub) {
+        float part = 0.f;
+#pragma unroll
+        for (int i = sub * CPS; i < (sub + 1) * CPS; ++i) part += fast_exp2(fmaf(cur[i][2 * r], sl2, -ms)) + fast_exp2(fmaf(cur[i][2 * r + 1], sl2, -ms));
+        gen.l[r] += part;
+        if constexpr (TPB > 1) {
+          acc[r] += part;
+          if (!flush) continue;
+          part = acc[r];
+          acc[r] = 0.f;
+        }
+        part += __shfl_xor_sync(0xffffffffu, part, 1);
+        part += __shfl_xor_sync(0xffffffffu, part, 2);
+        const int jg = key0 / BS + sub - gblk;
+        if (t4 == 0 && jg < ngen) entry[(warp * 16 + lane / 4 + 8 * r) * KD + jg] = make_float2(part, ms);
+      }
+    }
+    acc_p = acc[0];
+    acc_g = acc[1];
+  };
+
+  // Folds tile t's scores into the row statistics (segments A, B) or the importance (G, P).
   auto fold_tile = [&](int t, float(&cur)[BN / 8][4]) {
     const int key0 = key0_of(t);
-    const int limit = t < tA ? gk : p.nk;
+    const int limit = t < tA || t >= t3 ? (t < tA ? gk : plimit) : p.nk;
     if (key0 + BN > limit) mask_tail<BN>(cur, key0, limit, t4);
     if (t < t2) {  // row statistics
       if (!have_lse) stats_update<BN>(cur, all, sl2);
       if (t >= tA) stats_update<BN>(cur, gen, sl2);
       return;
     }
-    if (t == t2) {  // the importance segment begins: each row's log2 denominators
-      row_denominators(p, all, gen, ngen, stat_base, row0, row_ok, t4, sl2, lse2, lse_g2);
+    if (t < t3) {
+      fold_gen(t, cur);
+      return;
+    }
+    if (t == t3) {  // segment P begins: each row's log2 denominators (the generation part's: not deferred)
+      row_denominators(p, all, gen, deferred ? 0 : ngen, stat_base, row0, row_ok, t4, sl2, lse2, lse_g2);
 #pragma unroll
       for (int r = 0; r < 2; ++r)
-        if (row_ok[r] && ngen > 0) gen_to_all[r] = fast_exp2(lse_g2[r] - lse2[r]);
+        if (row_ok[r] && ngen > 0 && !deferred) gen_to_all[r] = fast_exp2(lse_g2[r] - lse2[r]);
     }
     const bool flush = completes_unit(t);
     float* sp = slot_p + slot_set(t) + wl * SUB;
@@ -285,7 +349,31 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   const int last = steps - 1 - (steps - 1) % 2;  // the last step's first tile
   fold_slots(last);
   fold_slots(last + 1);
+  if (deferred) {  // each row's two log2 denominators, for the entries
+    if (t3 == steps) row_denominators(p, all, gen, 0, stat_base, row0, row_ok, t4, sl2, lse2, lse_g2);  // no segment P (g = 0)
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      float nat;
+      const float v = row_log2_denominator(gen, r, sl2, &nat, p.sel_scale);
+      if (t4 == 0) den[warp * 16 + lane / 4 + 8 * r] = make_float2(lse2[r], row_ok[r] ? v : INFINITY);
+    }
+  }
   __syncthreads();
+  if (deferred) {  // the generation blocks' importance rows: per warpgroup and query block, rows in order
+    for (int idx = tid; idx < WGS * QBW * ngen; idx += NT) {
+      const int wq = idx / ngen, jg = idx % ngen, w = wq / QBW, q = wq % QBW;
+      const int r0 = w * 64 + (BS >= 64 ? 0 : q * BS), nr = BS >= 64 ? 64 : BS;
+      float vp = 0.f, vg = 0.f;
+      for (int rr = r0; rr < r0 + nr; ++rr) {
+        const float2 e = entry[rr * KD + jg], d = den[rr];
+        vp += e.x * fast_exp2(e.y - d.x);
+        vg += e.x * fast_exp2(e.y - d.y);
+      }
+      imp_all_p[wq * nkb + gblk + jg] = vp;
+      imp_all_g[wq * ngen + jg] = vg;
+    }
+    __syncthreads();
+  }
 
   // A query block's importance: its warpgroups' rows, added in a fixed order.
   constexpr int WG_PER_QB = BS >= 64 ? BS / 64 : 1;
