@@ -9,6 +9,7 @@ import { DTYPE_CODE, type Dtype } from "../src/dtype";
 import { native } from "../src/native";
 import { DeviceTensor } from "../src/tensor";
 import { attentionFlops, timeGpu, tflops } from "./measure";
+import { sweepMain } from "./sweep";
 
 const HELP = `Usage: bun run bench [flags]
 Times our dense attention kernels (CUDA events, tinybench, median after warm-up) and writes JSON.
@@ -21,6 +22,8 @@ Times our dense attention kernels (CUDA events, tinybench, median after warm-up)
   --warmup N         warm-up launches per shape (default 5)
   --all-variants     time every built variant for each head dim, not only the default
   --out FILE         JSON output (default bench/results/tmp/sparsed-dense.json)
+  --sweep            the configuration sweep instead: every variant checked, then timed over a grid
+                     (dense, sparse, select), JSON + CSV, optionally a tuning table; --sweep --help lists its flags
   -h, --help`;
 
 function ints(s: string, flag: string): number[] {
@@ -32,6 +35,7 @@ function ints(s: string, flag: string): number[] {
 }
 
 async function main(): Promise<number> {
+  if (process.argv.includes("--sweep")) return sweepMain(process.argv.slice(2));
   let values;
   try {
     ({ values } = parseArgs({

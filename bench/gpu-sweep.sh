@@ -2,7 +2,9 @@
 # One GPU-machine call that does the whole sweep: GPU tests, compute-sanitizer, our benchmark, the
 # peers and the ceilings, the chart, and a comparison table printed last. Run on the device machine:
 #   source .gpu/setup.sh && bash bench/gpu-sweep.sh            (writes logs and JSON under $OUT)
-# Steps can be chosen: SWEEP="tests memcheck racecheck bench peers sparse" (default all). racecheck is slow (about 10x
+# Steps can be chosen: SWEEP="tests memcheck racecheck bench peers sparse" (default these), or "sweep": the
+# configuration sweep (every variant checked, then timed over a grid; the peers on the same shapes in the same
+# JSON; the tuning table into $OUT/tuning/; then the report). racecheck is slow (about 10x
 # memcheck), so it runs the GPU tests matching RACE_FILTER only (default: one small case per dense, sparse and
 # select variant).
 set -uo pipefail
@@ -13,6 +15,7 @@ SHAPES=${SHAPES:-1x32x4096x64,1x32x16384x64,1x32x65536x64,1x32x4096x128,1x32x163
 NS=${NS:-4096,16384,65536}
 RACE_FILTER=${RACE_FILTER:-"N=77 GQA 28/4 batch 2|Nq=Nk=77 4/1 keep everything|N=160 GQA 4/2 batch 2|deferred generation part"}
 BENCH_ARGS=${BENCH_ARGS:-}
+SWEEP_ARGS=${SWEEP_ARGS:-}
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv | tee "$OUT/gpu.txt"
 has() { [[ " $SWEEP " == *" $1 "* ]]; }
@@ -47,4 +50,14 @@ fi
 if [[ -f "$OUT/sparsed.json" && -f "$OUT/peers.json" ]]; then
   bun bench/chart.ts --out "$OUT/dense.svg" "$OUT/sparsed.json" "$OUT/peers.json" >/dev/null
   bun bench/compare.ts "$OUT/sparsed.json" "$OUT/peers.json" | tee "$OUT/compare.md"
+fi
+if has sweep; then
+  echo "== configuration sweep: peers first (same shapes), then every variant checked and timed"
+  SWEEP_NS=${SWEEP_NS:-1024,4096,16384,65536}
+  SWEEP_SHAPES=$(for d in 64 128; do for n in ${SWEEP_NS//,/ }; do printf "1x32x%sx%s," "$n" "$d"; done; done)
+  python3 bench/peers.py --shapes "${SWEEP_SHAPES%,}" --ceilings --out "$OUT/peers.json" 2>&1 | tail -4
+  python3 bench/peers_sparse.py --shapes 1x32x4096x128,1x32x16384x128,1x32x65536x128 --select 0.1,0.3,0.5 --out "$OUT/peers-sparse.json" 2>&1 | tail -4
+  bun run bench --sweep --n "$SWEEP_NS" --ceiling "$OUT/peers.json" --peers "$OUT/peers.json,$OUT/peers-sparse.json" \
+    --tuning-out "$OUT/tuning" --out "$OUT/sweep.json" $SWEEP_ARGS 2>&1 | tee "$OUT/sweep.log" | grep -v "^sweep: \[" | tail -40
+  bun run report "$OUT" 2>&1 | tail -5
 fi

@@ -3,12 +3,15 @@
 // warm-up and statistics. See shared/DESIGN.md section 4.
 import { Bench } from "tinybench";
 import { native } from "../src/native";
+import { SparsePattern } from "../src/pattern";
+import { rng } from "../src/random";
 
 export interface Timing {
   name: string;
   msMedian: number;
   msMin: number;
   msMax: number;
+  msMad: number; // median absolute deviation: the spread
   samples: number;
 }
 
@@ -31,7 +34,7 @@ export async function timeGpu(name: string, launch: () => void, opts: { iteratio
     await bench.run();
     const r = bench.tasks[0]!.result;
     if (r.state !== "completed") throw new Error(`${name}: benchmark ${r.state}${"error" in r ? `: ${r.error}` : ""}`);
-    return { name, msMedian: r.latency.p50, msMin: r.latency.min, msMax: r.latency.max, samples: r.latency.samplesCount };
+    return { name, msMedian: r.latency.p50, msMin: r.latency.min, msMax: r.latency.max, msMad: r.latency.mad, samples: r.latency.samplesCount };
   } finally {
     lib.call("sparsed_event_destroy", ev[0]!);
     lib.call("sparsed_event_destroy", ev[1]!);
@@ -45,4 +48,23 @@ export function attentionFlops(batch: number, hq: number, nq: number, nk: number
 
 export function tflops(flops: number, ms: number): number {
   return flops / (ms * 1e-3) / 1e12;
+}
+
+/**
+ * A benchmark pattern: floor(nkb * select) + 1 random kv blocks in every row, the size isolated
+ * selection gives the prompt part (bench/peers_sparse.py draws the same pattern).
+ */
+export function randomPattern(B: number, H: number, N: number, b: number, select: number, seed: number): SparsePattern {
+  const next = rng(seed);
+  const nb = Math.ceil(N / b);
+  const k = Math.min(nb, Math.floor(nb * select) + 1);
+  const row = () => {
+    const all = Array.from({ length: nb }, (_, j) => j);
+    for (let i = 0; i < k; i++) {
+      const r = i + Math.floor(next() * (nb - i));
+      [all[i], all[r]] = [all[r]!, all[i]!];
+    }
+    return all.slice(0, k);
+  };
+  return SparsePattern.fromRows({ batch: B, hq: H, nq: N, nk: N, blockSize: b }, Array.from({ length: B }, () => Array.from({ length: H }, () => Array.from({ length: nb }, row))));
 }

@@ -11,13 +11,11 @@ import { DevicePattern } from "../src/device-pattern";
 import { deviceInfo, gpuUnavailableReason, synchronize } from "../src/device";
 import { DTYPE_CODE } from "../src/dtype";
 import { native } from "../src/native";
-import { SparsePattern } from "../src/pattern";
-import { rng } from "../src/random";
 import { switchStep } from "../src/schedule";
 import { pickSelectVariant, selectBlocks } from "../src/select";
 import { pickSparseVariant, sparse } from "../src/sparse";
 import { DeviceTensor } from "../src/tensor";
-import { attentionFlops, timeGpu, tflops } from "./measure";
+import { attentionFlops, randomPattern, timeGpu, tflops } from "./measure";
 
 const HELP = `Usage: bun bench/sparse.ts [flags]
   --n LIST         sequence lengths (default 16384,65536)
@@ -32,21 +30,6 @@ const HELP = `Usage: bun bench/sparse.ts [flags]
   --iterations N   timed samples (default 20)
   --out FILE       JSON (default bench/results/tmp/sparsed-sparse.json)
   -h, --help`;
-
-function randomPattern(B: number, H: number, N: number, b: number, select: number, seed: number): SparsePattern {
-  const next = rng(seed);
-  const nb = Math.ceil(N / b);
-  const k = Math.min(nb, Math.floor(nb * select) + 1);
-  const row = () => {
-    const all = Array.from({ length: nb }, (_, j) => j);
-    for (let i = 0; i < k; i++) {
-      const r = i + Math.floor(next() * (nb - i));
-      [all[i], all[r]] = [all[r]!, all[i]!];
-    }
-    return all.slice(0, k);
-  };
-  return SparsePattern.fromRows({ batch: B, hq: H, nq: N, nk: N, blockSize: b }, Array.from({ length: B }, () => Array.from({ length: H }, () => Array.from({ length: nb }, row))));
-}
 
 async function main(): Promise<number> {
   let values;

@@ -25,6 +25,7 @@ export interface Manifest {
   gencodes: Gencode[];
   library: string;
   hash: string;
+  nvcc?: string; // the compiler's release line, e.g. "Cuda compilation tools, release 13.0, V13.0.88"
   variants: ManifestEntry[];
 }
 
@@ -166,7 +167,8 @@ export async function generate(variants: VariantConfig[], opts: BuildOptions): P
   const sources = [...cuFiles, join(TEMPLATES, "runtime.cu"), ...filesUnder(TEMPLATE_INCLUDE), ...filesUnder(INCLUDE)];
   const hash = buildHash(sources, flags, compiler);
   const lib = join(out, LIBRARY_NAME);
-  const manifest: Manifest = { abiVersion: ABI_VERSION, gencodes: opts.gencodes, library: LIBRARY_NAME, hash, variants: entries };
+  const release = compiler.split("\n").find((l) => l.includes("release")) ?? compiler.split("\n").pop();
+  const manifest: Manifest = { abiVersion: ABI_VERSION, gencodes: opts.gencodes, library: LIBRARY_NAME, hash, nvcc: release?.trim(), variants: entries };
   const manifestPath = join(out, "manifest.json");
 
   const previous = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, "utf8")) as Manifest) : undefined;

@@ -1,5 +1,6 @@
 // `bun run generate`: choose variants from flags or a config file, render them, build the library.
 import { readFileSync } from "node:fs";
+import { readTable } from "../src/tuning";
 import { BuildError, generate } from "./build";
 import {
   ARCHS,
@@ -12,6 +13,7 @@ import {
   OPS,
   parseVariantId,
   smemBytes,
+  STAGES,
   variantId,
   WARPS,
   type Gencode,
@@ -34,10 +36,16 @@ Variant selection (comma-separated lists; each defaults to everything supported)
   --block-n LIST     keys per pipeline step (${BLOCK_NS.join(", ")}); for select, the pattern block size
                      b; default per head dim
   --warps LIST       warps per CTA (${WARPS.join(", ")}), each owning 16 or 32 rows; default per head dim
-  --variant LIST     explicit variant ids (e.g. dense_fwd_hd128_bm128_bn64_w8_bf16_sm80), instead of
-                     the cross product of the flags above
+  --stages LIST      pipeline stages of the K/V tile ring (${STAGES.join(", ")}): 2 for the cp.async
+                     kernels (sm80, sm90a dense_fwd and sparse_fwd), 3 to 8 for sm90a select;
+                     default per variant (sm90a select: 4 at blockM 128, else 6; others 2)
+  --variant LIST     explicit variant ids (e.g. dense_fwd_hd128_bm128_bn64_w8_s2_bf16_sm80: op, head
+                     dim, blockM, blockN, warps, stages, dtype, arch), instead of the cross product
+                     of the flags above
+  --tuning LIST      tuning tables (e.g. tuning/nvidia-h200.json, written by \`bun run bench --sweep
+                     --tuning-out\`): build exactly the variants they name, instead of the flags above
   --config FILE      JSON file with any of {ops, headDims, dtypes, archs, blockMs, blockNs, warps,
-                     variants, gencodes}; flags given on the command line override it
+                     stages, variants, gencodes}; flags given on the command line override it
 Build:
   --gencode LIST     nvcc targets: ${GENCODES.join(", ")} (default ${DEFAULT_GENCODES.join(",")})
   --force            rebuild even when the content hash is unchanged
@@ -52,7 +60,7 @@ export class UsageError extends Error {}
 
 export interface CliOptions {
   selection: VariantSelection;
-  /** Explicit variant ids (--variant); when given, the selection flags must not be. */
+  /** Explicit variant ids (--variant, or the ones --tuning tables name); when given, the selection flags must not be. */
   ids?: string[];
   gencodes: Gencode[];
   list: boolean;
@@ -62,7 +70,7 @@ export interface CliOptions {
   help: boolean;
 }
 
-const VALUE_FLAGS = ["--op", "--head-dim", "--dtype", "--arch", "--block-m", "--block-n", "--warps", "--variant", "--config", "--gencode"];
+const VALUE_FLAGS = ["--op", "--head-dim", "--dtype", "--arch", "--block-m", "--block-n", "--warps", "--stages", "--variant", "--tuning", "--config", "--gencode"];
 const BOOL_FLAGS = ["--list", "--json", "--force", "--ptxas-info", "--help", "-h"];
 
 function list(flag: string, value: string): string[] {
@@ -114,16 +122,24 @@ export function parseArgs(argv: string[]): CliOptions {
     } catch (e) {
       throw new UsageError(`--config ${given["--config"]}: ${(e as Error).message}`);
     }
-    const known = ["ops", "headDims", "dtypes", "archs", "blockMs", "blockNs", "warps", "variants", "gencodes"];
+    const known = ["ops", "headDims", "dtypes", "archs", "blockMs", "blockNs", "warps", "stages", "variants", "gencodes"];
     for (const k of Object.keys(cfg)) if (!known.includes(k)) throw new UsageError(`--config: unknown key "${k}" (supported: ${known.join(", ")})`);
     const join = (v: unknown) => (Array.isArray(v) ? v.join(",") : String(v));
-    for (const [key, flag] of [["ops", "--op"], ["headDims", "--head-dim"], ["dtypes", "--dtype"], ["archs", "--arch"], ["blockMs", "--block-m"], ["blockNs", "--block-n"], ["warps", "--warps"], ["variants", "--variant"], ["gencodes", "--gencode"]] as const)
+    for (const [key, flag] of [["ops", "--op"], ["headDims", "--head-dim"], ["dtypes", "--dtype"], ["archs", "--arch"], ["blockMs", "--block-m"], ["blockNs", "--block-n"], ["warps", "--warps"], ["stages", "--stages"], ["variants", "--variant"], ["gencodes", "--gencode"]] as const)
       if (cfg[key] !== undefined && given[flag] === undefined) given[flag] = join(cfg[key]);
   }
-  if (given["--variant"]) {
-    const clash = ["--op", "--head-dim", "--dtype", "--arch", "--block-m", "--block-n", "--warps"].filter((f) => given[f] !== undefined);
-    if (clash.length) throw new UsageError(`--variant names whole variants; drop ${clash.join(", ")}`);
-    opts.ids = list("--variant", given["--variant"]);
+  if (given["--variant"] || given["--tuning"]) {
+    const by = given["--tuning"] ? "--tuning" : "--variant";
+    const clash = ["--op", "--head-dim", "--dtype", "--arch", "--block-m", "--block-n", "--warps", "--stages", ...(by === "--tuning" ? ["--variant"] : [])].filter((f) => given[f] !== undefined);
+    if (clash.length) throw new UsageError(`${by} names whole variants; drop ${clash.join(", ")}`);
+    if (by === "--variant") opts.ids = list("--variant", given["--variant"]!);
+    else {
+      try {
+        opts.ids = [...new Set(list("--tuning", given["--tuning"]!).flatMap((f) => readTable(f).entries.map((e) => e.variant)))];
+      } catch (e) {
+        throw new UsageError(`--tuning: ${(e as Error).message}`);
+      }
+    }
   }
   if (given["--op"]) sel.ops = checkAllowed("--op", list("--op", given["--op"]), OPS as readonly string[]) as VariantSelection["ops"];
   if (given["--head-dim"]) sel.headDims = checkAllowed("--head-dim", numbers("--head-dim", given["--head-dim"]), HEAD_DIMS as readonly number[]);
@@ -132,8 +148,24 @@ export function parseArgs(argv: string[]): CliOptions {
   if (given["--block-m"]) sel.blockMs = checkAllowed("--block-m", numbers("--block-m", given["--block-m"]), BLOCK_MS as readonly number[]);
   if (given["--block-n"]) sel.blockNs = checkAllowed("--block-n", numbers("--block-n", given["--block-n"]), BLOCK_NS as readonly number[]);
   if (given["--warps"]) sel.warps = checkAllowed("--warps", numbers("--warps", given["--warps"]), WARPS as readonly number[]);
+  if (given["--stages"]) sel.stages = checkAllowed("--stages", numbers("--stages", given["--stages"]), STAGES as readonly number[]);
   if (given["--gencode"]) opts.gencodes = checkAllowed("--gencode", list("--gencode", given["--gencode"]), GENCODES as readonly string[]) as Gencode[];
   return opts;
+}
+
+/** Every id parsed; throws listing the problems of all the bad ones, not just the first. */
+function parseIds(ids: string[]) {
+  const problems: string[] = [];
+  const out = ids.flatMap((id) => {
+    try {
+      return [parseVariantId(id)];
+    } catch (e) {
+      problems.push((e as Error).message);
+      return [];
+    }
+  });
+  if (problems.length) throw new UsageError(problems.join("\n"));
+  return out;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -145,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(HELP);
       return 0;
     }
-    variants = opts.ids ? opts.ids.map(parseVariantId) : expandVariants(opts.selection);
+    variants = opts.ids ? parseIds(opts.ids) : expandVariants(opts.selection);
   } catch (e) {
     console.error(`generate: ${(e as Error).message}\nRun \`bun run generate --help\` for the flags.`);
     return 2;
@@ -153,7 +185,7 @@ export async function main(argv: string[]): Promise<number> {
   if (opts.list) {
     const rows = variants.map((v) => ({ id: variantId(v), ...v, smemBytes: smemBytes(v) }));
     if (opts.json) console.log(JSON.stringify({ gencodes: opts.gencodes, variants: rows }, null, 2));
-    else for (const r of rows) console.log(`${r.id}  (warps ${r.warps}, smem ${r.smemBytes} B)`);
+    else for (const r of rows) console.log(`${r.id}  (warps ${r.warps}, stages ${r.stages}, smem ${r.smemBytes} B)`);
     return 0;
   }
   try {

@@ -7,6 +7,15 @@ export const DTYPES = ["bf16", "fp16"] as const;
 export const BLOCK_MS = [32, 64, 128, 192, 256] as const;
 export const BLOCK_NS = [32, 64, 128] as const;
 export const WARPS = [2, 4, 8, 12, 16] as const;
+/**
+ * Pipeline stages of the K/V (or K) tile ring. The cp.async kernels (every sm80 kernel, sm90a dense_fwd
+ * and sparse_fwd) are double-buffered: 2 only. The sm90a select kernel's TMA ring of 64-key tiles takes
+ * 3 to 8 (its two-tiles-per-step loop deadlocks below 3).
+ */
+export const STAGES = [2, 3, 4, 5, 6, 7, 8] as const;
+export const CP_ASYNC_STAGES = 2;
+export const SELECT_SM90_MIN_STAGES = 3;
+export const SELECT_SM90_MAX_STAGES = 8;
 /** Pattern block sizes of SparseD (shared/DESIGN.md section 1). */
 export const PATTERN_BLOCKS = [32, 64, 128] as const;
 /**
@@ -29,6 +38,7 @@ export interface VariantConfig {
   blockM: number; // query rows per CTA
   blockN: number; // keys per pipeline step; for select, the pattern block size b
   warps: number; // warps per CTA; each owns blockM / warps (16 or 32) query rows
+  stages: number; // pipeline stages of the K/V (or K) tile ring
   dtype: Dtype;
   arch: Arch;
 }
@@ -37,9 +47,19 @@ export interface Tiles {
   blockM: number;
   blockN: number;
   warps: number;
+  stages: number;
 }
 
-const t = (blockM: number, blockN: number, warps: number): Tiles => ({ blockM, blockN, warps });
+const t = (blockM: number, blockN: number, warps: number, stages: number): Tiles => ({ blockM, blockN, warps, stages });
+
+/**
+ * The stages a config gets when none are asked for: 2 for the cp.async kernels; for sm90a select 4 up
+ * to two warpgroups (blockM <= 128: what two CTAs an SM leave room for), else 6.
+ */
+export function defaultStages(cfg: Pick<VariantConfig, "op" | "arch" | "blockM">): number {
+  if (cfg.op === "select" && cfg.arch === "sm90a") return cfg.blockM <= 128 ? 4 : 6;
+  return CP_ASYNC_STAGES;
+}
 
 /**
  * The variants built when no tiles are given, per op, instruction family and head dim: the
@@ -50,23 +70,24 @@ const t = (blockM: number, blockN: number, warps: number): Tiles => ({ blockM, b
  */
 export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tiles[]>>>> = {
   dense_fwd: {
-    sm80: { 64: [t(128, 64, 4)], 128: [t(128, 64, 4)] },
+    sm80: { 64: [t(128, 64, 4, 2)], 128: [t(128, 64, 4, 2)] },
     // hd128: bm128 bn64 runs two CTAs an SM; in 2026-11-27-h200-v5 it matched bm192 at 16k and beat it
     // at 4k (+22%) and 64k (+2%). bm192 stays built for comparison.
-    sm90a: { 64: [t(128, 64, 8)], 128: [t(128, 64, 8), t(192, 128, 12)] },
+    sm90a: { 64: [t(128, 64, 8, 2)], 128: [t(128, 64, 8, 2), t(192, 128, 12, 2)] },
   },
   sparse_fwd: {
-    sm80: { 64: [t(32, 32, 2), t(64, 64, 4)], 128: [t(32, 32, 2), t(64, 64, 4)] },
+    sm80: { 64: [t(32, 32, 2, 2), t(64, 64, 4, 2)], 128: [t(32, 32, 2, 2), t(64, 64, 4, 2)] },
     // Fastest first (src/sparse.ts picks the first that divides the pattern block): bm128 bn64 runs two
     // CTAs an SM (2026-11-27-h200-v5), bm64 serves b = 64.
-    sm90a: { 64: [t(128, 64, 8), t(128, 128, 8), t(64, 64, 4)], 128: [t(128, 64, 8), t(128, 128, 8), t(64, 64, 4)] },
+    sm90a: { 64: [t(128, 64, 8, 2), t(128, 128, 8, 2), t(64, 64, 4, 2)], 128: [t(128, 64, 8, 2), t(128, 128, 8, 2), t(64, 64, 4, 2)] },
   },
   select: {
-    sm80: { 64: [t(32, 32, 2), t(64, 64, 4), t(128, 128, 8)], 128: [t(32, 32, 2), t(64, 64, 4), t(128, 128, 8)] },
+    sm80: { 64: [t(32, 32, 2, 2), t(64, 64, 4, 2), t(128, 128, 8, 2)], 128: [t(32, 32, 2, 2), t(64, 64, 4, 2), t(128, 128, 8, 2)] },
     sm90a: {
       // b = 128: bm128 (two CTAs an SM) measured 0.61x/0.57x a dense call at 16k/64k, bm256 0.63x/0.57x.
-      64: [t(128, 32, 8), t(256, 64, 16), t(128, 128, 8), t(128, 64, 8), t(256, 128, 16)],
-      128: [t(128, 32, 8), t(256, 64, 16), t(128, 128, 8), t(128, 64, 8), t(256, 128, 16)],
+      // Stages: 4 at bm128 (two CTAs an SM), 6 at bm256 (defaultStages).
+      64: [t(128, 32, 8, 4), t(256, 64, 16, 6), t(128, 128, 8, 4), t(128, 64, 8, 4), t(256, 128, 16, 6)],
+      128: [t(128, 32, 8, 4), t(256, 64, 16, 6), t(128, 128, 8, 4), t(128, 64, 8, 4), t(256, 128, 16, 6)],
     },
   },
 };
@@ -74,42 +95,69 @@ export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tile
 /** Shared memory a CTA may opt into: sm_80 163 KB, sm_90 227 KB. */
 export const MAX_SMEM_BYTES: Record<Arch, number> = { sm80: 163 * 1024, sm90a: 227 * 1024 };
 
-/** sm90a select: keys per pipeline step and stages (templates/include/sparsed/select_sm90.cuh). */
+/** sm90a select: keys per pipeline step (templates/include/sparsed/select_sm90.cuh). */
 export const SELECT_SM90_KEY_TILE = 64;
-export const SELECT_SM90_STAGES = 4;
+/** sm90a select with a short generation part deferred: entries of 8 bytes, 8192 per row block (kDeferGen). */
+const SELECT_SM90_DEFER_BYTES = 8192;
 
 /**
- * The fixed shared memory of a CTA, 2 bytes an element (+1 KB to align sm90a tiles): Q plus two
- * stages of K and V tiles; for sm90a select, Q plus four stages of 64-key K tiles (its importance
- * arrays grow with Nk and are checked at launch).
+ * A lower bound of a CTA's shared memory, 2 bytes an element; what grows with Nk is checked at launch.
+ * Attention kernels: Q plus `stages` K and V tiles (+1 KB to align sm90a tiles). sm80 select: Q plus
+ * `stages` K tiles. sm90a select (make_plan_sm90), in its largest mode (a short generation part
+ * deferred): Q, `stages` 64-key K tiles, the stages' two barriers, the per-warpgroup slot arrays, the
+ * deferred generation entries (BM x (kDeferGen + 1) float2), the per-warp counts and the 1 KB
+ * alignment slack.
  */
 export function smemBytes(cfg: VariantConfig): number {
-  if (cfg.op === "select" && cfg.arch === "sm90a") return (cfg.blockM + SELECT_SM90_STAGES * SELECT_SM90_KEY_TILE) * cfg.headDim * 2 + 1024;
-  return (cfg.blockM + 4 * cfg.blockN) * cfg.headDim * 2 + (cfg.arch === "sm90a" ? 1024 : 0);
+  const tile = (rows: number) => rows * cfg.headDim * 2;
+  if (cfg.op === "select" && cfg.arch === "sm90a") {
+    const wgs = cfg.blockM / 64;
+    const sub = cfg.blockN < SELECT_SM90_KEY_TILE ? SELECT_SM90_KEY_TILE / cfg.blockN : 1;
+    const deferGen = Math.floor(SELECT_SM90_DEFER_BYTES / (8 * cfg.blockM));
+    const ring = Math.ceil((cfg.stages * tile(SELECT_SM90_KEY_TILE)) / 128) * 128;
+    const wcount = Math.ceil((4 * cfg.warps) / 16) * 16;
+    return tile(cfg.blockM) + ring + 2 * 4 * wgs * 16 * sub + 2 * 8 * cfg.stages + 8 * cfg.blockM * (deferGen + 1) + wcount + 1024;
+  }
+  if (cfg.op === "select") return tile(cfg.blockM) + cfg.stages * tile(cfg.blockN);
+  return tile(cfg.blockM) + cfg.stages * 2 * tile(cfg.blockN) + (cfg.arch === "sm90a" ? 1024 : 0);
 }
 
-export function variantId(cfg: VariantConfig): string {
-  return `${cfg.op}_hd${cfg.headDim}_bm${cfg.blockM}_bn${cfg.blockN}_w${cfg.warps}_${cfg.dtype}_${cfg.arch}`;
+/**
+ * The id: every field in a fixed order, e.g. dense_fwd_hd128_bm128_bn64_w8_s2_bf16_sm90a. `stages`
+ * may be left out, for the config's default (defaultStages).
+ */
+export function variantId(cfg: Omit<VariantConfig, "stages"> & { stages?: number }): string {
+  const stages = cfg.stages ?? defaultStages(cfg);
+  return `${cfg.op}_hd${cfg.headDim}_bm${cfg.blockM}_bn${cfg.blockN}_w${cfg.warps}_s${stages}_${cfg.dtype}_${cfg.arch}`;
 }
 
 export function symbolOf(cfg: VariantConfig): string {
   return `sparsed_${variantId(cfg)}`;
 }
 
-const ID_PATTERN = /^([a-z]+(?:_[a-z]+)?)_hd(\d+)_bm(\d+)_bn(\d+)_w(\d+)_([a-z0-9]+)_(sm\d+a?)$/;
+const ID_PATTERN = /^([a-z]+(?:_[a-z]+)?)_hd(\d+)_bm(\d+)_bn(\d+)_w(\d+)_s(\d+)_([a-z0-9]+)_(sm\d+a?)$/;
+/** The id format before stages were spelled (no `_s<stages>` after the warps), to point at the new one. */
+const OLD_ID_PATTERN = /^([a-z]+(?:_[a-z]+)?)(_hd\d+_bm(\d+)_bn\d+_w\d+)_([a-z0-9]+)_(sm\d+a?)$/;
 
 /** Inverse of variantId; throws on an id that does not name a valid variant. */
 export function parseVariantId(id: string): VariantConfig {
   const m = ID_PATTERN.exec(id);
-  if (!m) throw new Error(`not a variant id: "${id}" (expected e.g. dense_fwd_hd128_bm128_bn64_w8_bf16_sm80)`);
+  if (!m) {
+    const old = OLD_ID_PATTERN.exec(id);
+    const hint = old
+      ? `; ids now spell the pipeline stages after the warps: ${old[1]}${old[2]}_s${defaultStages({ op: old[1] as Op, arch: old[5] as Arch, blockM: Number(old[3]) })}_${old[4]}_${old[5]}`
+      : "";
+    throw new Error(`not a variant id: "${id}" (expected e.g. dense_fwd_hd128_bm128_bn64_w8_s2_bf16_sm80${hint})`);
+  }
   const cfg = {
     op: m[1] as Op,
     headDim: Number(m[2]) as HeadDim,
     blockM: Number(m[3]),
     blockN: Number(m[4]),
     warps: Number(m[5]),
-    dtype: m[6] as Dtype,
-    arch: m[7] as Arch,
+    stages: Number(m[6]),
+    dtype: m[7] as Dtype,
+    arch: m[8] as Arch,
   };
   const problems = validateVariant(cfg);
   if (problems.length) throw new Error(`invalid variant "${id}": ${problems.join("; ")}`);
@@ -127,15 +175,17 @@ export function validateVariant(cfg: VariantConfig): string[] {
     ...oneOf("head dim", cfg.headDim, HEAD_DIMS),
     ...oneOf("dtype", cfg.dtype, DTYPES),
     ...oneOf("blockM", cfg.blockM, BLOCK_MS),
-    ...oneOf("blockN", cfg.blockN, BLOCK_NS),
+    // select: blockN is the pattern block size (checked below, with its own reason)
+    ...(cfg.op === "select" ? [] : oneOf("blockN", cfg.blockN, BLOCK_NS)),
     ...oneOf("warps", cfg.warps, WARPS),
     ...oneOf("arch", cfg.arch, ARCHS),
   ];
+  if (cfg.op === "select" && !(PATTERN_BLOCKS as readonly number[]).includes(cfg.blockN))
+    problems.push(`select blockN ${cfg.blockN} is not a pattern block size (select blockN is the pattern block size b: one of ${PATTERN_BLOCKS.join(", ")})`);
   if (problems.length) return problems;
   const rowsPerWarp = cfg.blockM / cfg.warps;
   if (cfg.op === "select") {
-    if (!(PATTERN_BLOCKS as readonly number[]).includes(cfg.blockN)) problems.push(`select blockN is the pattern block size: one of ${PATTERN_BLOCKS.join(", ")}`);
-    else if (cfg.arch === "sm80" && (cfg.blockM !== cfg.blockN || rowsPerWarp !== 16))
+    if (cfg.arch === "sm80" && (cfg.blockM !== cfg.blockN || rowsPerWarp !== 16))
       problems.push("sm80 select tiles are one pattern block: blockM = blockN, warps = blockM / 16");
     else if (cfg.arch === "sm90a" && (cfg.blockM % 64 !== 0 || cfg.blockM % cfg.blockN !== 0 || cfg.blockM < 128))
       problems.push(`sm90a select takes whole warpgroups of whole pattern blocks: blockM in 128, 192, 256 and a multiple of blockN (${cfg.blockN})`);
@@ -143,14 +193,27 @@ export function validateVariant(cfg: VariantConfig): string[] {
     problems.push("blockM 256 and 16 warps are offered for sm90a select only (attention tiles that large spill registers)");
   }
   if (cfg.op === "dense_fwd" && cfg.blockM === 32) problems.push("dense blockM 32 is not offered (use 64 or more)");
+  if (cfg.op === "sparse_fwd" && !PATTERN_BLOCKS.some((b) => b % cfg.blockM === 0 && b % cfg.blockN === 0))
+    problems.push(
+      `tile does not divide the pattern block: sparse_fwd blockM ${cfg.blockM} and blockN ${cfg.blockN} must both divide one of the pattern block sizes ${PATTERN_BLOCKS.join(", ")} (blockM and blockN from ${PATTERN_BLOCKS.join(", ")})`,
+    );
   if (cfg.arch === "sm80" && rowsPerWarp !== 16 && rowsPerWarp !== 32)
     problems.push(`blockM / warps = ${rowsPerWarp}: each warp must own 16 or 32 query rows`);
   if (cfg.arch === "sm90a") {
     if (rowsPerWarp !== 16) problems.push(`sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = ${cfg.blockM / 16}`);
     if (cfg.blockN === 32 && cfg.op !== "select") problems.push("sm90a attention kernels take blockN 64 or 128");
   }
+  // Stages: what each kernel's pipeline is written for (STAGES lists the union).
+  if (cfg.op === "select" && cfg.arch === "sm90a") {
+    if (!Number.isInteger(cfg.stages) || cfg.stages < SELECT_SM90_MIN_STAGES || cfg.stages > SELECT_SM90_MAX_STAGES)
+      problems.push(
+        `stages ${cfg.stages}: the sm90a select TMA ring takes ${SELECT_SM90_MIN_STAGES} to ${SELECT_SM90_MAX_STAGES} stages (below ${SELECT_SM90_MIN_STAGES} its two-tiles-per-step loop deadlocks)`,
+      );
+  } else if (cfg.stages !== CP_ASYNC_STAGES) {
+    problems.push(`stages ${cfg.stages}: the cp.async kernels (every sm80 kernel, sm90a dense_fwd and sparse_fwd) are double-buffered: stages must be ${CP_ASYNC_STAGES}`);
+  }
   if (smemBytes(cfg) > MAX_SMEM_BYTES[cfg.arch])
-    problems.push(`needs ${smemBytes(cfg)} bytes of shared memory, over the ${MAX_SMEM_BYTES[cfg.arch]} that ${cfg.arch} allows`);
+    problems.push(`needs ${smemBytes(cfg)} bytes of shared memory, over the ${MAX_SMEM_BYTES[cfg.arch]} that ${cfg.arch} allows (use smaller tiles or fewer stages)`);
   return problems;
 }
 
@@ -161,10 +224,15 @@ export interface VariantSelection {
   blockMs?: number[];
   blockNs?: number[];
   warps?: number[];
+  stages?: number[];
   archs?: string[];
 }
 
-/** The cross product of a selection, with default tiles per head dim; throws listing every problem. */
+/**
+ * The cross product of a selection, with default tiles per head dim; throws listing every problem.
+ * With any tile field given, the others come from the family's first default tiles, except stages,
+ * which default per config (defaultStages).
+ */
 export function expandVariants(sel: VariantSelection = {}): VariantConfig[] {
   const out: VariantConfig[] = [];
   const problems = new Set<string>();
@@ -174,10 +242,16 @@ export function expandVariants(sel: VariantSelection = {}): VariantConfig[] {
         for (const arch of sel.archs ?? ARCHS) {
           const defaults = DEFAULT_TILES[op]?.[arch as Arch]?.[headDim as HeadDim];
           if (!DEFAULT_TILES[op]?.[arch as Arch] && !sel.archs) continue; // no such family for this op (sm90a select), unless asked by name
-          const tileSets = sel.blockMs || sel.blockNs || sel.warps
-            ? (sel.blockMs ?? [defaults?.[0]?.blockM ?? 0]).flatMap((blockM) =>
-                (sel.blockNs ?? [defaults?.[0]?.blockN ?? 0]).flatMap((blockN) => (sel.warps ?? [defaults?.[0]?.warps ?? 0]).map((warps) => t(blockM, blockN, warps))))
-            : (defaults ?? [t(0, 0, 0)]);
+          const first = defaults?.[0];
+          const tileSets = sel.blockMs || sel.blockNs || sel.warps || sel.stages
+            ? (sel.blockMs ?? [first?.blockM ?? 0]).flatMap((blockM) =>
+                (sel.blockNs ?? [first?.blockN ?? 0]).flatMap((blockN) =>
+                  (sel.warps ?? [first?.warps ?? 0]).flatMap((warps) =>
+                    (sel.stages ?? [defaultStages({ op, arch: arch as Arch, blockM })]).map((stages) => t(blockM, blockN, warps, stages)),
+                  ),
+                ),
+              )
+            : (defaults ?? [t(0, 0, 0, 0)]);
           for (const tiles of tileSets) {
             const cfg = { op, headDim, dtype, arch, ...tiles } as VariantConfig;
             const p = validateVariant(cfg);

@@ -7,6 +7,7 @@ import { cachedDeviceInfo } from "./device";
 import { DTYPE_CODE, type Dtype } from "./dtype";
 import { SparsedError, invalid } from "./errors";
 import { native } from "./native";
+import { tunedVariant } from "./tuning";
 import { DeviceTensor } from "./tensor";
 
 export interface DenseOptions {
@@ -90,8 +91,9 @@ export function requestedVariant(built: ManifestEntry[], id: string, what: strin
 }
 
 /**
- * The built variant for a shape: the requested id, else the default tiles of the best instruction
- * family the GPU runs (sm90a on H100/H200, else sm80), else any built variant that fits.
+ * The built variant for a shape: the requested id, else this GPU's tuning table's choice (src/tuning.ts),
+ * else the default tiles of the best instruction family the GPU runs (sm90a on H100/H200, else sm80),
+ * else any built variant that fits.
  */
 export function pickDenseVariant(shape: AttentionShape, requested?: string): ManifestEntry {
   const built = native().manifest.variants.filter((e) => e.op === "dense_fwd");
@@ -109,10 +111,12 @@ export function pickDenseVariant(shape: AttentionShape, requested?: string): Man
         `run \`bun run generate --head-dim ${shape.headDim} --dtype ${shape.dtype}\` (or plain \`bun run generate\` for every supported variant)`,
     );
   if (fits.length === 0) throw noneBuilt();
+  const tuned = tunedVariant(fits, cachedDeviceInfo().name, { op: "dense_fwd", headDim: shape.headDim, dtype: shape.dtype, n: shape.nk }, (e) => archPreference().includes(e.arch));
+  if (tuned) return tuned;
   for (const arch of archPreference()) {
     const mine = fits.filter((e) => e.arch === arch);
     const tiles = DEFAULT_TILES.dense_fwd[arch]?.[shape.headDim as HeadDim]?.[0];
-    const best = mine.find((e) => e.blockM === tiles?.blockM && e.blockN === tiles?.blockN && e.warps === tiles?.warps) ?? mine[0];
+    const best = mine.find((e) => e.blockM === tiles?.blockM && e.blockN === tiles?.blockN && e.warps === tiles?.warps && e.stages === tiles?.stages) ?? mine[0];
     if (best) return best;
   }
   throw noneBuilt();

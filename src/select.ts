@@ -4,6 +4,7 @@
 // native call, with a message that says how to fix it; the C side checks again for other FFIs.
 import type { ManifestEntry } from "../codegen/build";
 import { variantId } from "../codegen/variants";
+import { cachedDeviceInfo } from "./device";
 import { archPreference, attentionShape, builtIds, checkLse, defaultScale, requestedVariant, type AttentionShape } from "./dense";
 import { DevicePattern, PATTERN_STRUCT_BYTES } from "./device-pattern";
 import { DTYPE_CODE } from "./dtype";
@@ -13,6 +14,7 @@ import type { PatternShape } from "./pattern";
 import { BLOCK_SIZES, validateSelectionParams } from "./schedule";
 import { generationBoundary, selectionCounts } from "./selection";
 import { DeviceTensor } from "./tensor";
+import { tunedVariant } from "./tuning";
 
 export interface SelectBlocksOptions {
   /** Pattern block size b (32, 64 or 128): a select variant with blockN = b must be built. */
@@ -56,9 +58,10 @@ export function selectShape(q: DeviceTensor, k: DeviceTensor): SelectShape {
 
 /**
  * The built select variant for these inputs and block size (blockN is the pattern block size): the
- * requested id, else the best instruction family the GPU runs (sm90a on H100/H200, else sm80).
+ * requested id, else (given Nk) this GPU's tuning table's choice (src/tuning.ts), else the best
+ * instruction family the GPU runs (sm90a on H100/H200, else sm80).
  */
-export function pickSelectVariant(shape: Pick<SelectShape, "headDim" | "dtype">, blockSize: number, requested?: string): ManifestEntry {
+export function pickSelectVariant(shape: Pick<SelectShape, "headDim" | "dtype"> & { nk?: number }, blockSize: number, requested?: string): ManifestEntry {
   const built = native().manifest.variants.filter((e) => e.op === "select");
   if (requested) {
     const e = requestedVariant(built, requested, "select");
@@ -68,11 +71,16 @@ export function pickSelectVariant(shape: Pick<SelectShape, "headDim" | "dtype">,
   }
   // The manifest lists the variants in DEFAULT_TILES order (fastest first), so the first of a family wins.
   const fits = built.filter((x) => x.headDim === shape.headDim && x.dtype === shape.dtype && x.blockN === blockSize);
+  if (shape.nk !== undefined) {
+    const key = { op: "select" as const, headDim: shape.headDim, dtype: shape.dtype, n: shape.nk, block: blockSize };
+    const tuned = tunedVariant(fits, cachedDeviceInfo().name, key, (e) => archPreference().includes(e.arch));
+    if (tuned) return tuned;
+  }
   for (const arch of archPreference()) {
     const e = fits.find((x) => x.arch === arch);
     if (e) return e;
   }
-  const id = variantId({ op: "select", headDim: shape.headDim as 64 | 128, blockM: blockSize, blockN: blockSize, warps: blockSize / 16, dtype: shape.dtype, arch: "sm80" });
+  const id = variantId({ op: "select", headDim: shape.headDim as 64 | 128, blockM: blockSize, blockN: blockSize, warps: blockSize / 16, stages: 2, dtype: shape.dtype, arch: "sm80" });
   throw new SparsedError(
     "NOT_BUILT",
     `no select kernel for head dim ${shape.headDim} ${shape.dtype} at block size ${blockSize} that this GPU runs is built (built: ${builtIds(built)}): ` +

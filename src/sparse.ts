@@ -5,11 +5,14 @@ import { DEFAULT_TILES, type HeadDim } from "../codegen/variants";
 import { attentionShape, archPreference, denseParams, requestedVariant, runAttention, type AttentionShape, type DenseOptions, type DenseResult } from "./dense";
 import { DevicePattern, PATTERN_STRUCT_BYTES } from "./device-pattern";
 import { SparsedError, invalid } from "./errors";
+import { cachedDeviceInfo } from "./device";
 import { native } from "./native";
+import { tunedVariant } from "./tuning";
 import type { DeviceTensor } from "./tensor";
 
 /**
- * The built sparse variant for a shape and pattern block size: the requested id, else, in the best
+ * The built sparse variant for a shape and pattern block size: the requested id, else this GPU's
+ * tuning table's choice (src/tuning.ts), else, in the best
  * instruction family the GPU runs, the first default tile set that divides the block (the defaults are
  * listed fastest first), else the largest query tile that does.
  */
@@ -23,12 +26,14 @@ export function pickSparseVariant(s: AttentionShape, blockSize: number, requeste
     return e;
   }
   const fits = built.filter((e) => e.headDim === s.headDim && e.dtype === s.dtype && fitsBlock(e));
+  const tuned = tunedVariant(fits, cachedDeviceInfo().name, { op: "sparse_fwd", headDim: s.headDim, dtype: s.dtype, n: s.nk, block: blockSize }, (e) => archPreference().includes(e.arch));
+  if (tuned) return tuned;
   for (const arch of archPreference()) {
     const mine = fits.filter((e) => e.arch === arch);
     // The default tiles in their measured order (bench/NOTES.md), else the largest query tile.
     const order = DEFAULT_TILES.sparse_fwd[arch]?.[s.headDim as HeadDim] ?? [];
     const rank = (e: ManifestEntry) => {
-      const i = order.findIndex((t) => t.blockM === e.blockM && t.blockN === e.blockN && t.warps === e.warps);
+      const i = order.findIndex((t) => t.blockM === e.blockM && t.blockN === e.blockN && t.warps === e.warps && t.stages === e.stages);
       return i < 0 ? order.length : i;
     };
     const best = mine.sort((a, b) => rank(a) - rank(b) || b.blockM - a.blockM || b.blockN - a.blockN)[0];

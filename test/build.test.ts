@@ -43,7 +43,7 @@ describe("build", () => {
 
   test("an nvcc failure shows the compiler's error and names the variant", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sparsed-broken-"));
-    const id = "dense_fwd_hd64_bm128_bn64_w4_bf16_sm80";
+    const id = "dense_fwd_hd64_bm128_bn64_w4_s2_bf16_sm80";
     const file = `${id}.cu`;
     writeFileSync(join(dir, file), "int broken = ;\n");
     const entry = { ...parseVariantId(id), id, symbol: symbolOf(parseVariantId(id)), file };

@@ -48,7 +48,7 @@ describe("dense() validation", () => {
     expectInvalid(() => dense(q, kv, kv, { scale: -1 }), /scale must be a positive finite number/);
   });
   test("a requested variant must be built and match the inputs", () => {
-    expectInvalid(() => dense(q, kv, kv, { variant: "dense_fwd_hd64_bm64_bn64_w4_bf16_sm80" }), /is not built/, "NOT_BUILT");
+    expectInvalid(() => dense(q, kv, kv, { variant: "dense_fwd_hd64_bm64_bn64_w4_s2_bf16_sm80" }), /is not built/, "NOT_BUILT");
   });
   test("views may not reach past their buffer; a freed buffer is not used", () => {
     const buf = DeviceBuffer.wrap(BASE, 1000);

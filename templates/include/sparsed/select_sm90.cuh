@@ -34,11 +34,18 @@
 
 namespace sparsed {
 
-template <int D_, int BS_, int BM_, typename DT_>
+// STAGES: the depth of the K tile ring (codegen/variants.ts picks it per variant: by default 4 up to
+// two warpgroups, what two CTAs an SM leave room for, else 6).
+template <int D_, int BS_, int BM_, int STAGES_, typename DT_>
 struct SelectSm90Config {
   static constexpr int D = D_, BS = BS_, BM = BM_, BN = 64;
   static constexpr int WARPS = BM / 16, THREADS = WARPS * 32, WGS = BM / 64;
-  static constexpr int STAGES = WGS <= 2 ? 4 : 6;              // 4: what two CTAs an SM leave room for
+  static constexpr int STAGES = STAGES_;
+  // Two tiles per step: step t waits for tile t+1 before it issues the copy of tile t+ST-1, and for
+  // tile t+2 before that of t+ST. With fewer than 3 stages a tile is waited for before its copy was
+  // issued (deadlock).
+  static_assert(STAGES >= 3, "the select ring needs at least 3 stages: below 3 its two-tiles-per-step loop deadlocks");
+  static_assert(STAGES <= 8, "at most 8 stages (codegen/variants.ts's range)");
   static constexpr int kQueryBlocks = BM / BS;                 // query blocks per CTA
   static constexpr int kWgQueryBlocks = BS < 64 ? 64 / BS : 1;  // query blocks a warpgroup's rows meet
   static constexpr int kWarpsPerSum = BS < 64 ? BS / 16 : 4;    // a warpgroup's warps in one query block
