@@ -257,6 +257,6 @@ export async function sweepMain(argv: string[]): Promise<number> {
     const k = `${r.op} D=${r.D} N=${r.N}${r.block ? ` b=${r.block}` : ""}${r.op === "sparse" ? ` select=${r.select}` : ""}`;
     if (!best.has(k) || best.get(k)!.ms_median > r.ms_median) best.set(k, r);
   }
-  console.table([...best].map(([k, r]) => ({ point: k, fastest: r.variant, ms: Number(r.ms_median.toFixed(3)), "TFLOP/s": r.tflops ?? r.tflops_kept, "x dense": r.vs_dense })));
+  console.table([...best].map(([k, r]) => ({ point: k, fastest: r.variant, ms: Number(r.ms_median.toFixed(3)), "TFLOP/s": Number((r.tflops ?? r.tflops_kept ?? 0).toFixed(1)) || "", "x dense": r.vs_dense ? Number(r.vs_dense.toFixed(3)) : "" })));
   return failed.length ? 1 : 0;
 }
