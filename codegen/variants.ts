@@ -8,12 +8,12 @@ export const BLOCK_MS = [32, 64, 128, 192, 256] as const;
 export const BLOCK_NS = [32, 64, 128] as const;
 export const WARPS = [2, 4, 8, 12, 16] as const;
 /**
- * Pipeline stages of the K/V (or K) tile ring. The cp.async kernels (every sm80 kernel, sm90a dense_fwd
- * and sparse_fwd) are double-buffered: 2 only. The sm90a select kernel's TMA ring of 64-key tiles takes
+ * Pipeline stages of the K/V (or K) tile ring. The double-buffered kernels (every sm80 kernel, by
+ * cp.async; sm90a dense_fwd and sparse_fwd, by TMA) take 2 only. The sm90a select kernel's TMA ring of 64-key tiles takes
  * 3 to 8 (its two-tiles-per-step loop deadlocks below 3).
  */
 export const STAGES = [2, 3, 4, 5, 6, 7, 8] as const;
-export const CP_ASYNC_STAGES = 2;
+export const DOUBLE_BUFFER_STAGES = 2;
 export const SELECT_SM90_MIN_STAGES = 3;
 export const SELECT_SM90_MAX_STAGES = 8;
 /** Pattern block sizes of SparseD (shared/DESIGN.md section 1). */
@@ -53,12 +53,12 @@ export interface Tiles {
 const t = (blockM: number, blockN: number, warps: number, stages: number): Tiles => ({ blockM, blockN, warps, stages });
 
 /**
- * The stages a config gets when none are asked for: 2 for the cp.async kernels; for sm90a select 4 up
+ * The stages a config gets when none are asked for: 2 for the double-buffered kernels; for sm90a select 4 up
  * to two warpgroups (blockM <= 128: what two CTAs an SM leave room for), else 6.
  */
 export function defaultStages(cfg: Pick<VariantConfig, "op" | "arch" | "blockM">): number {
   if (cfg.op === "select" && cfg.arch === "sm90a") return cfg.blockM <= 128 ? 4 : 6;
-  return CP_ASYNC_STAGES;
+  return DOUBLE_BUFFER_STAGES;
 }
 
 /**
@@ -209,8 +209,8 @@ export function validateVariant(cfg: VariantConfig): string[] {
       problems.push(
         `stages ${cfg.stages}: the sm90a select TMA ring takes ${SELECT_SM90_MIN_STAGES} to ${SELECT_SM90_MAX_STAGES} stages (below ${SELECT_SM90_MIN_STAGES} its two-tiles-per-step loop deadlocks)`,
       );
-  } else if (cfg.stages !== CP_ASYNC_STAGES) {
-    problems.push(`stages ${cfg.stages}: the cp.async kernels (every sm80 kernel, sm90a dense_fwd and sparse_fwd) are double-buffered: stages must be ${CP_ASYNC_STAGES}`);
+  } else if (cfg.stages !== DOUBLE_BUFFER_STAGES) {
+    problems.push(`stages ${cfg.stages}: the double-buffered kernels (every sm80 kernel by cp.async, sm90a dense_fwd and sparse_fwd by TMA): stages must be ${DOUBLE_BUFFER_STAGES}`);
   }
   if (smemBytes(cfg) > MAX_SMEM_BYTES[cfg.arch])
     problems.push(`needs ${smemBytes(cfg)} bytes of shared memory, over the ${MAX_SMEM_BYTES[cfg.arch]} that ${cfg.arch} allows (use smaller tiles or fewer stages)`);

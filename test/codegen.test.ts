@@ -54,7 +54,7 @@ describe("variant validation", () => {
     const big = { ...hd128, arch: "sm80" as const, blockM: 192, blockN: 128, warps: 12 };
     expect(smemBytes(big)).toBeGreaterThan(163 * 1024);
     expect(validateVariant(big).join()).toMatch(/shared memory, over the 166912 that sm80 allows/);
-    expect(validateVariant({ ...hd128, stages: 3 }).join()).toMatch(/double-buffered: stages must be 2/);
+    expect(validateVariant({ ...hd128, stages: 3 }).join()).toMatch(/double-buffered kernels .*: stages must be 2/);
     expect(validateVariant({ ...hd128, op: "select", blockM: 128, blockN: 64, warps: 8, stages: 2 }).join()).toMatch(/takes 3 to 8 stages/);
     expect(validateVariant(hd128)).toEqual([]);
   });
@@ -77,7 +77,7 @@ describe("rendering", () => {
     });
   }
 
-  test("the select sm90a kernel's ring depth is the variant's stages; the cp.async kernels assert 2", () => {
+  test("the select sm90a kernel's ring depth is the variant's stages; the double-buffered kernels assert 2", () => {
     const sel = { ...hd128, op: "select" as const, blockM: 128, blockN: 64, warps: 8 };
     expect(renderVariant({ ...sel, stages: 5 })).toContain("sparsed::SelectSm90Config</*D=*/128, /*b=*/64, /*BM=*/128, /*stages=*/5, sparsed::bf16_t>");
     expect(renderVariant({ ...sel, stages: 3 })).toContain("/*stages=*/3,");
@@ -128,7 +128,7 @@ describe("generate CLI", () => {
     expect(expandVariants(parseArgs(["--config", cfg]).selection).map(variantId)).toEqual(["select_hd64_bm256_bn128_w16_s7_fp16_sm90a"]);
     expect(parseArgs(["--config", cfg, "--stages", "4"]).selection.stages).toEqual([4]); // the command line wins
     // A stages value a kernel does not take is rejected with the reason.
-    expect(() => expandVariants(parseArgs(["--op", "dense_fwd", "--stages", "3"]).selection)).toThrow(/stages 3: the cp\.async kernels .* stages must be 2/);
+    expect(() => expandVariants(parseArgs(["--op", "dense_fwd", "--stages", "3"]).selection)).toThrow(/stages 3: the double-buffered kernels .* stages must be 2/);
   });
 
   test("--variant reports the problems of every bad id; exit 2", async () => {

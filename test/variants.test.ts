@@ -44,14 +44,14 @@ describe("each rejection reason, alone", () => {
     ["sm90a warpgroups", { ...dense90, warps: 4 }, "sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = 8"],
     ["sm90a attention blockN 32", { ...dense90, blockN: 32 }, "sm90a attention kernels take blockN 64 or 128"],
     [
-      "cp.async stages (sm90a dense)",
+      "two stages only (sm90a dense)",
       { ...dense90, stages: 3 },
-      "stages 3: the cp.async kernels (every sm80 kernel, sm90a dense_fwd and sparse_fwd) are double-buffered: stages must be 2",
+      "stages 3: the double-buffered kernels (every sm80 kernel by cp.async, sm90a dense_fwd and sparse_fwd by TMA): stages must be 2",
     ],
     [
-      "cp.async stages (sm80 select)",
+      "two stages only (sm80 select)",
       { ...select80, stages: 4 },
-      "stages 4: the cp.async kernels (every sm80 kernel, sm90a dense_fwd and sparse_fwd) are double-buffered: stages must be 2",
+      "stages 4: the double-buffered kernels (every sm80 kernel by cp.async, sm90a dense_fwd and sparse_fwd by TMA): stages must be 2",
     ],
     [
       "sm90a select ring below 3",
@@ -74,10 +74,10 @@ describe("each rejection reason, alone", () => {
       expect(validateVariant(cfg)).toEqual([reason]);
     });
 
-  test("the cp.async rule covers every cp.async family, the ring rule sm90a select only", () => {
+  test("the two-stage rule covers every double-buffered family, the ring rule sm90a select only", () => {
     for (const c of [dense90, dense80, sparse90, sparse80, select80]) {
-      expect(validateVariant({ ...c, stages: 3 }).join()).toMatch(/double-buffered: stages must be 2/);
-      expect(validateVariant({ ...c, stages: 1 }).join()).toMatch(/double-buffered: stages must be 2/);
+      expect(validateVariant({ ...c, stages: 3 }).join()).toMatch(/double-buffered kernels .*: stages must be 2/);
+      expect(validateVariant({ ...c, stages: 1 }).join()).toMatch(/double-buffered kernels .*: stages must be 2/);
     }
     for (const stages of [3, 4, 5, 6, 7, 8]) expect(validateVariant({ ...select90, stages })).toEqual([]);
     for (const stages of [0, 1, 2, 3.5, 9]) expect(validateVariant({ ...select90, stages }).join()).toMatch(/TMA ring takes 3 to 8 stages/);
@@ -204,7 +204,7 @@ describe("parse errors", () => {
 
   test("a well-formed id of an invalid config names every reason", () => {
     expect(() => parseVariantId("dense_fwd_hd128_bm128_bn64_w8_s3_bf16_sm90a")).toThrow(
-      /^invalid variant "dense_fwd_hd128_bm128_bn64_w8_s3_bf16_sm90a": stages 3: the cp\.async kernels .* stages must be 2$/,
+      /^invalid variant "dense_fwd_hd128_bm128_bn64_w8_s3_bf16_sm90a": stages 3: the double-buffered kernels .* stages must be 2$/,
     );
     expect(() => parseVariantId("select_hd128_bm128_bn128_w8_s2_bf16_sm90a")).toThrow(/two-tiles-per-step loop deadlocks/);
     expect(() => parseVariantId("sparse_fwd_hd128_bm192_bn64_w12_s2_bf16_sm90a")).toThrow(/tile does not divide the pattern block/);
@@ -226,6 +226,6 @@ describe("expandVariants and stages", () => {
     const sel = { ops: ["select" as const], archs: ["sm90a"], headDims: [64], dtypes: ["fp16"], blockMs: [128], blockNs: [64], warps: [8] };
     expect(expandVariants({ ...sel, stages: [3, 5, 8] }).map((v) => v.stages)).toEqual([3, 5, 8]);
     expect(() => expandVariants({ ...sel, stages: [2] })).toThrow(/select_hd64_bm128_bn64_w8_s2_fp16_sm90a: stages 2: the sm90a select TMA ring takes 3 to 8 stages/);
-    expect(() => expandVariants({ ops: ["sparse_fwd"], archs: ["sm80"], stages: [4] })).toThrow(/stages 4: the cp\.async kernels/);
+    expect(() => expandVariants({ ops: ["sparse_fwd"], archs: ["sm80"], stages: [4] })).toThrow(/stages 4: the double-buffered kernels/);
   });
 });

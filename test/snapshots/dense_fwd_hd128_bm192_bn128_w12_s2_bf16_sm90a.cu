@@ -4,7 +4,7 @@
 #include "sparsed/dense_fwd_sm90.cuh"
 
 using Config_dense_fwd_hd128_bm192_bn128_w12_s2_bf16_sm90a = sparsed::DenseSm90Config</*D=*/128, /*BM=*/192, /*BN=*/128, sparsed::bf16_t>;
-static_assert(2 == 2, "a cp.async kernel: double-buffered, stages 2 only");
+static_assert(2 == 2, "a double-buffered kernel (TMA): stages 2 only");
 
 extern "C" int sparsed_dense_fwd_hd128_bm192_bn128_w12_s2_bf16_sm90a(const sparsed_dense_params* p, uint64_t stream) {
   return sparsed::launch_dense_sm90<Config_dense_fwd_hd128_bm192_bn128_w12_s2_bf16_sm90a>(p, stream);

@@ -278,8 +278,8 @@ int validate_dense(const sparsed_dense_params* p, int head_dim, int dtype_code);
 int validate_pattern(const sparsed_sparse_params* p, int bm, int bn);
 
 // Shared-memory opt-in (once per kernel), grid (query blocks, heads, batch), launch, launch check.
-template <typename C, typename Kernel>
-int launch_kernel(Kernel kernel, const sparsed_sparse_params* sp, uint64_t stream) {
+template <typename C, typename Kernel, typename... Extra>
+int launch_kernel(Kernel kernel, const sparsed_sparse_params* sp, uint64_t stream, const Extra&... extra) {
   const sparsed_dense_params* p = &sp->attn;
   const cudaDeviceProp* props = nullptr;
   SPARSED_TRY(current_device(&props));
@@ -288,7 +288,7 @@ int launch_kernel(Kernel kernel, const sparsed_sparse_params* sp, uint64_t strea
   SPARSED_TRY(opt_in_shared_memory<C>(kernel, C::kSmemBytes));
   dim3 grid((p->nq + C::BM - 1) / C::BM, p->hq, p->batch);
   if (grid.y > 65535 || grid.z > 65535) return fail(SPARSED_ERR_INVALID, "Hq (%d) and batch (%d) must each be at most 65535", p->hq, p->batch);
-  kernel<<<grid, C::THREADS, C::kSmemBytes, reinterpret_cast<cudaStream_t>(stream)>>>(*sp);
+  kernel<<<grid, C::THREADS, C::kSmemBytes, reinterpret_cast<cudaStream_t>(stream)>>>(*sp, extra...);
   return check_cuda(cudaGetLastError(), "attention kernel launch");
 }
 

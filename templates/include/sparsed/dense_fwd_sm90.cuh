@@ -2,10 +2,13 @@
 // mma.sync. Each warpgroup owns 64 query rows; Q, K and V tiles sit in shared memory in the
 // 128-byte swizzle layout that wgmma reads directly (no ldmatrix), S = Q K^T takes both operands
 // from shared memory, and O += P V takes P from registers (the S accumulator layout is already the
-// A-operand layout) and V transposed from shared memory. K/V stream through two cp.async stages.
+// A-operand layout) and V transposed from shared memory. K/V stream through two stages filled by
+// TMA (tma.cuh): thread 0 issues a tile's copies once every warp has released the stage, the warps
+// wait on the stage's barrier (no CTA-wide barrier inside the loop, no per-thread copy addresses).
 // Semantics: shared/DESIGN.md section 1 ("Tensors"); the softmax is dense_fwd.cuh's.
 #pragma once
 #include "sparsed/dense_fwd.cuh"
+#include "sparsed/tma.cuh"
 #include "sparsed/wgmma.cuh"
 
 namespace sparsed {
@@ -17,7 +20,9 @@ struct DenseSm90Config {
   using DT = DT_;
   using Elem = typename DT_::elem;
   static_assert(BM % 64 == 0 && D % 64 == 0 && (BN == 64 || BN == 128), "wgmma tiles: 64-row groups, 64-element rows");
-  static constexpr int kSmemBytes = (BM + 4 * BN) * D * 2 + 1024;  // + slack to align to 1024 B
+  // Q, two stages of (K, V), the stages' full and empty barriers; + slack to align to 1024 B.
+  static constexpr int kBarOffset = (BM + 4 * BN) * D * 2;
+  static constexpr int kSmemBytes = kBarOffset + 32 + 1024;
   // Two CTAs per SM where their shared memory fits (227 KB) and 128 registers a thread can hold the
   // tile (up to 2 warpgroups): their warpgroups drift out of phase, so one CTA's softmax runs under
   // the other's MMAs, which one CTA's lock-stepped warpgroups do not get.
@@ -25,7 +30,8 @@ struct DenseSm90Config {
 };
 
 template <typename C>
-__global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_kernel(const sparsed_sparse_params sp) {
+__global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
+    dense_fwd_sm90_kernel(const sparsed_sparse_params sp, const __grid_constant__ CUtensorMap kmap, const __grid_constant__ CUtensorMap vmap) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   const sparsed_dense_params& p = sp.attn;
   constexpr int D = C::D, BM = C::BM, BN = C::BN, NT = C::THREADS;
@@ -36,16 +42,15 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
   const uint32_t sQ = base;
   const uint32_t sKV = sQ + BM * D * 2;  // stage t: K at sKV + t * 2 * BN * D * 2, V right after
   constexpr uint32_t kTileKV = BN * D * 2;
+  const uint32_t full = base + C::kBarOffset, empty = full + 16;  // stage s: full + 8 s, empty + 8 s
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
-  const int g = lane / 4, t4 = lane % 4;
+  const int t4 = lane % 4;
   const int wg = warp / 4;
   const int m0 = blockIdx.x * BM, h = blockIdx.y, b = blockIdx.z;
   const int hk = kv_head(h, p.hq, p.hkv);
 
   const Elem* qg = head_slice<const Elem>(p.q, p.q_stride, b, h);
-  const Elem* kg = head_slice<const Elem>(p.k, p.k_stride, b, hk);
-  const Elem* vg = head_slice<const Elem>(p.v, p.v_stride, b, hk);
   Elem* og = head_slice<Elem>(p.o, p.o_stride, b, h);
 
   const KeyTiles<C> tiles(sp, m0, b, h);
@@ -53,19 +58,36 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
   const float sl2 = p.scale * 1.4426950408889634f;
 
   // Tile j's first key: key0 holds tile j's, key0_next tile j+1's; the list entry of tile j+2 is
-  // read a step before it is needed (a sparse row's list lives in global memory).
-  const Sw128TileLoader<BN, D, NT> kv_load(tid);
+  // read a step before it is needed (a sparse row's list lives in global memory). Thread 0 copies
+  // tile j into stage j % 2 once every warp has released tile j - 2 (rows past Nk arrive as zeros).
   auto load_kv = [&](int j, int key0) {
-    const uint32_t stage = sKV + (j & 1) * 2 * kTileKV;
-    kv_load.load(stage, kg, p.k_stride[1], key0, p.nk);
-    kv_load.load(stage + kTileKV, vg, p.v_stride[1], key0, p.nk);
+    const int s = j & 1;
+    if (j >= 2) tma::wait(empty + 8 * s, ((j >> 1) + 1) & 1);
+    tma::arrive_expect_tx(full + 8 * s, 2 * kTileKV);
+    const uint32_t stage = sKV + s * 2 * kTileKV;
+#pragma unroll
+    for (int c = 0; c < D / 64; ++c) {
+      tma::load_4d(stage + c * BN * 128, &kmap, full + 8 * s, c * 64, key0, hk, b);
+      tma::load_4d(stage + kTileKV + c * BN * 128, &vmap, full + 8 * s, c * 64, key0, hk, b);
+    }
   };
+  if (tid == 0) {
+    for (int s = 0; s < 2; ++s) {
+      tma::init(full + 8 * s, 1);
+      tma::init(empty + 8 * s, NT / 32);
+    }
+    tma::fence_init();
+  }
+  __syncthreads();  // the barriers are initialized before anyone waits on them
   int key0 = nblocks > 0 ? tiles.key0(0) : 0;
   int key0_next = nblocks > 1 ? tiles.key0(1) : 0;
   load_tile_sw128<BM, D, NT>(sQ, qg, p.q_stride[1], m0, p.nq, tid);
-  if (nblocks > 0) load_kv(0, key0);
   cp_async_commit();
+  if (tid == 0 && nblocks > 0) load_kv(0, key0);
   int entry_after = nblocks > 2 ? tiles.entry(2) : 0;
+  cp_async_wait<0>();
+  sm90::fence_proxy_async();  // this thread's Q copies, visible to wgmma after the barrier
+  __syncthreads();
 
   float o[D / 8][4];
 #pragma unroll
@@ -73,13 +95,8 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
   RowState st;
 
   for (int j = 0; j < nblocks; ++j) {
-    cp_async_wait<0>();
-    sm90::fence_proxy_async();  // this thread's cp.async writes, visible to wgmma after the barrier
-    __syncthreads();           // block j landed everywhere; block j-1's stage is free
-    if (j + 1 < nblocks) {
-      load_kv(j + 1, key0_next);
-      cp_async_commit();
-    }
+    tma::wait(full + 8 * (j & 1), (j >> 1) & 1);         // tile j landed
+    if (tid == 0 && j + 1 < nblocks) load_kv(j + 1, key0_next);  // into tile j-1's stage, once released
     const int entry_j2 = entry_after;
     if (j + 3 < nblocks) entry_after = tiles.entry(j + 3);  // lands while this tile computes
     const uint32_t sK = sKV + (j & 1) * 2 * kTileKV, sV = sK + kTileKV;
@@ -110,13 +127,12 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
       sm90::mma_rs<DT, D>(o, pf[kk], sm90::desc_sw128(sV + kk * 16 * 128, BN * 128, 1024));
     sm90::commit();
     sm90::wait<0>();
+    if (lane == 0) tma::arrive(empty + 8 * (j & 1));  // this warp is done with tile j's stage
     key0 = key0_next;
     key0_next = tiles.key0_at(j + 2, entry_j2);
   }
 
-  // Epilogue (dense_fwd.cuh's), staging O over Q once every warpgroup is done reading Q (and, for a
-  // sparse row with no block, once the Q copies have landed).
-  cp_async_wait<0>();
+  // Epilogue (dense_fwd.cuh's), staging O over Q once every warpgroup is done reading Q.
   __syncthreads();
   Elem* stage = reinterpret_cast<Elem*>(smem_raw + (base - smem_addr(smem_raw)));
   finish_tile<D, DT>(o, st, stage, warp * 16, m0, p, b, h, lane);
@@ -129,7 +145,13 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM) dense_fwd_sm90_ker
 
 template <typename C, typename Params>
 int launch_dense_sm90(const Params* p, uint64_t stream) {
-  return launch_entry<C>(dense_fwd_sm90_kernel<C>, p, stream, 9, true);
+  sparsed_sparse_params sp;
+  SPARSED_TRY((prepare_launch<C, Params>(p, &sp, 9, true)));
+  const sparsed_dense_params& a = sp.attn;
+  CUtensorMap kmap, vmap;
+  SPARSED_TRY(make_rows_tensor_map(&kmap, "k", a.k, a.k_stride, a.batch, a.nk, a.hkv, C::D, C::BN));
+  SPARSED_TRY(make_rows_tensor_map(&vmap, "v", a.v, a.v_stride, a.batch, a.nk, a.hkv, C::D, C::BN));
+  return launch_kernel<C>(dense_fwd_sm90_kernel<C>, &sp, stream, kmap, vmap);
 }
 
 }  // namespace sparsed
