@@ -220,11 +220,7 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
     float acc[2] = {acc_p, acc_g};  // BS > BN: the two rows' running sums of the current block
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-      float mx = gen.m[r];
-#pragma unroll
-      for (int i = 0; i < BN / 8; ++i) mx = fmaxf(mx, fmaxf(cur[i][2 * r], cur[i][2 * r + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+      const float mx = row_max<BN>(cur, r, gen.m[r]);
       const float ms = mx * sl2;                          // finite: every tile holds a real key
       const float rescale = fast_exp2(gen.m[r] * sl2 - ms);  // 0 on the first tile (m = -inf)
       gen.m[r] = mx;
