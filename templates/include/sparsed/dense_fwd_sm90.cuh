@@ -42,7 +42,7 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   const uint32_t sQ = base;
   const uint32_t sKV = sQ + BM * D * 2;  // stage t: K at sKV + t * 2 * BN * D * 2, V right after
   constexpr uint32_t kTileKV = BN * D * 2;
-  const uint32_t full = base + C::kBarOffset, empty = full + 16;  // stage s: full + 8 s, empty + 8 s
+  const tma::Ring<2> ring(base + C::kBarOffset);  // the K/V stages (tma.cuh)
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int t4 = lane % 4;
@@ -61,23 +61,14 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   // read a step before it is needed (a sparse row's list lives in global memory). Thread 0 copies
   // tile j into stage j % 2 once every warp has released tile j - 2 (rows past Nk arrive as zeros).
   auto load_kv = [&](int j, int key0) {
-    const int s = j & 1;
-    if (j >= 2) tma::wait(empty + 8 * s, ((j >> 1) + 1) & 1);
-    tma::arrive_expect_tx(full + 8 * s, 2 * kTileKV);
-    const uint32_t stage = sKV + s * 2 * kTileKV;
+    const uint32_t bar = ring.acquire(j, 2 * kTileKV), stage = sKV + (j & 1) * 2 * kTileKV;
 #pragma unroll
     for (int c = 0; c < D / 64; ++c) {
-      tma::load_4d(stage + c * BN * 128, &kmap, full + 8 * s, c * 64, key0, hk, b);
-      tma::load_4d(stage + kTileKV + c * BN * 128, &vmap, full + 8 * s, c * 64, key0, hk, b);
+      tma::load_4d(stage + c * BN * 128, &kmap, bar, c * 64, key0, hk, b);
+      tma::load_4d(stage + kTileKV + c * BN * 128, &vmap, bar, c * 64, key0, hk, b);
     }
   };
-  if (tid == 0) {
-    for (int s = 0; s < 2; ++s) {
-      tma::init(full + 8 * s, 1);
-      tma::init(empty + 8 * s, NT / 32);
-    }
-    tma::fence_init();
-  }
+  if (tid == 0) ring.init(NT / 32);
   __syncthreads();  // the barriers are initialized before anyone waits on them
   int key0 = nblocks > 0 ? tiles.key0(0) : 0;
   int key0_next = nblocks > 1 ? tiles.key0(1) : 0;
@@ -95,7 +86,7 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   RowState st;
 
   for (int j = 0; j < nblocks; ++j) {
-    tma::wait(full + 8 * (j & 1), (j >> 1) & 1);         // tile j landed
+    ring.wait_full(j);  // tile j landed
     if (tid == 0 && j + 1 < nblocks) load_kv(j + 1, key0_next);  // into tile j-1's stage, once released
     const int entry_j2 = entry_after;
     if (j + 3 < nblocks) entry_after = tiles.entry(j + 3);  // lands while this tile computes
@@ -127,7 +118,7 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
       sm90::mma_rs<DT, D>(o, pf[kk], sm90::desc_sw128(sV + kk * 16 * 128, BN * 128, 1024));
     sm90::commit();
     sm90::wait<0>();
-    if (lane == 0) tma::arrive(empty + 8 * (j & 1));  // this warp is done with tile j's stage
+    if (lane == 0) ring.release(j);  // this warp is done with tile j's stage
     key0 = key0_next;
     key0_next = tiles.key0_at(j + 2, entry_j2);
   }

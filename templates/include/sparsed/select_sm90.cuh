@@ -110,7 +110,7 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   const uint32_t base = (smem_addr(smem_raw) + 1023) & ~1023u;  // swizzle atoms need 1024-B alignment
   unsigned char* const sbase = smem_raw + (base - smem_addr(smem_raw));
   const uint32_t sQ = base, sK = base + C::kQBytes;  // tile t in stage t % ST
-  const uint32_t full = base + plan.bar_off, empty = full + 8 * ST;  // stage s: full + 8 s, empty + 8 s
+  const tma::Ring<ST> ring(base + plan.bar_off);  // the K tile ring (tma.cuh)
   uint64_t* keys = reinterpret_cast<uint64_t*>(sbase + C::kQBytes);  // after the passes (over the stages)
   unsigned char* flags = sbase + plan.flags_off;
   int* wcount = reinterpret_cast<int*>(sbase + plan.wcount_off);
@@ -153,17 +153,15 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   // MMAs issued there read a stale stage and their results are unused).
   auto load_k = [&](int t) {
     if (tid != 0 || t >= steps) return;
-    const int s = t % ST;
-    if (t >= ST) tma::wait(empty + 8 * s, (t / ST + 1) & 1);
-    tma::arrive_expect_tx(full + 8 * s, C::kTileBytes);
+    const uint32_t bar = ring.acquire(t, C::kTileBytes), stage = sK + (t % ST) * C::kTileBytes;
 #pragma unroll
-    for (int c = 0; c < D / 64; ++c) tma::load_4d(sK + s * C::kTileBytes + c * BN * 128, &kmap, full + 8 * s, c * 64, key0_of(t), hk, b);
+    for (int c = 0; c < D / 64; ++c) tma::load_4d(stage + c * BN * 128, &kmap, bar, c * 64, key0_of(t), hk, b);
   };
   auto wait_k = [&](int t) {
-    if (t < steps) tma::wait(full + 8 * (t % ST), (t / ST) & 1);
+    if (t < steps) ring.wait_full(t);
   };
   auto release_k = [&](int t) {
-    if (t < steps && lane == 0) tma::arrive(empty + 8 * (t % ST));
+    if (t < steps && lane == 0) ring.release(t);
   };
   // Descriptors of this warpgroup's Q rows and of stage 0; a k-step or a stage adds its byte offset / 16
   // to the address field (no carry: shared addresses stay below 2^18).
@@ -328,13 +326,7 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
     load_k(t + ST);
   };
 
-  if (tid == 0) {
-    for (int s = 0; s < ST; ++s) {
-      tma::init(full + 8 * s, 1);
-      tma::init(empty + 8 * s, C::WARPS);
-    }
-    tma::fence_init();
-  }
+  if (tid == 0) ring.init(C::WARPS);
   __syncthreads();  // the barriers are initialized before anyone waits on them
   load_tile_sw128<BM, D, NT>(sQ, qg, p.q_stride[1], m0, p.nq, tid);  // rows past Nq are zeros
   cp_async_commit();

@@ -45,6 +45,34 @@ __device__ inline void load_4d(uint32_t dst, const CUtensorMap* map, uint32_t ba
       "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
       : "memory");
 }
+// A ring of STAGES shared-memory stages filled by TMA, tile t in stage t % STAGES, each stage with a
+// "full" barrier (the copy's bytes landed; phase t / STAGES) and an "empty" one (every consumer warp
+// released the stage). `bars` points at 2 * STAGES 8-byte barriers: full ones first.
+template <int STAGES>
+struct Ring {
+  uint32_t full, empty;
+  __device__ explicit Ring(uint32_t bars) : full(bars), empty(bars + 8 * STAGES) {}
+  // One thread, before anyone uses the ring (then a CTA barrier).
+  __device__ void init(int consumer_warps) const {
+    for (int s = 0; s < STAGES; ++s) {
+      tma::init(full + 8 * s, 1);
+      tma::init(empty + 8 * s, consumer_warps);
+    }
+    fence_init();
+  }
+  // The loading thread, before copying tile t: waits until tile t - STAGES was released, arms the full
+  // barrier for `bytes`, and returns the barrier the copies complete on.
+  __device__ uint32_t acquire(int t, int bytes) const {
+    const int s = t % STAGES;
+    if (t >= STAGES) wait(empty + 8 * s, (t / STAGES + 1) & 1);
+    arrive_expect_tx(full + 8 * s, bytes);
+    return full + 8 * s;
+  }
+  __device__ void wait_full(int t) const { wait(full + 8 * (t % STAGES), (t / STAGES) & 1); }
+  // One lane of each consumer warp, once the warp's reads of tile t (its MMAs) have completed.
+  __device__ void release(int t) const { arrive(empty + 8 * (t % STAGES)); }
+};
+
 // A barrier among the 128 threads of warpgroup wg < WGS only (id 1 + wg; 0 is __syncthreads'). The
 // ids are immediates, so the kernel reserves WGS + 1 hardware barriers, not all 16.
 template <int WGS>

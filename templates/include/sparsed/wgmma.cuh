@@ -167,38 +167,4 @@ __device__ inline void load_tile_sw128(uint32_t smem, const Elem* gbase, int64_t
   load_rows_async<ROWS, D, THREADS>(smem, [](int r, int c) { return sw128_offset<ROWS>(r, c); }, gbase, row_stride, row0, limit, tid);
 }
 
-// One thread's share of loading [ROWS][D] tiles in the 128-byte swizzle layout, for a loop that loads
-// many tiles: where the thread count allows (kFixed), the thread's chunks sit at fixed shared offsets
-// and fixed row/column offsets from the tile's first row, so a tile costs a pointer bump and a bounds
-// check per chunk (load_tile_sw128 recomputes everything, ~25 instructions a chunk; it stays the
-// fallback). Thread t copies chunk t % (D/8) of rows t / (D/8) + k * kRowStep. Rows at or past
-// `limit` are zero-filled.
-template <int ROWS, int D, int THREADS>
-struct Sw128TileLoader {
-  static constexpr int kChunksPerRow = D / 8, kRowStep = THREADS / kChunksPerRow;
-  // Whole rows per pass, whole passes per tile, and a pass that keeps each chunk's swizzle phase.
-  static constexpr bool kFixed = THREADS % kChunksPerRow == 0 && kRowStep % 8 == 0 && ROWS % kRowStep == 0;
-  int tid, row, col;  // col: the chunk's first element
-  uint32_t dst;       // shared byte offset of the thread's first chunk; the k-th is kRowStep rows on
-  __device__ explicit Sw128TileLoader(int tid_) : tid(tid_) {
-    row = tid / kChunksPerRow;
-    col = tid % kChunksPerRow * 8;
-    dst = sw128_offset<ROWS>(row, tid % kChunksPerRow);
-  }
-  template <typename Elem>
-  __device__ void load(uint32_t smem, const Elem* gbase, int64_t row_stride, int row0, int limit) const {
-    if constexpr (kFixed) {
-      const Elem* g = gbase + (int64_t)(row0 + row) * row_stride + col;
-      const int64_t step = (int64_t)kRowStep * row_stride;
-#pragma unroll
-      for (int k = 0; k < ROWS / kRowStep; ++k) {
-        const bool valid = row0 + row + k * kRowStep < limit;
-        cp_async_16(smem + dst + k * kRowStep * 128, valid ? g + k * step : gbase, valid ? 16 : 0);
-      }
-    } else {
-      load_tile_sw128<ROWS, D, THREADS>(smem, gbase, row_stride, row0, limit, tid);
-    }
-  }
-};
-
 }  // namespace sparsed
