@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
+import { tilesDivideBlock } from "../codegen/variants";
 import { archPreference, dense } from "../src/dense";
 import { DevicePattern } from "../src/device-pattern";
 import { deviceInfo, gpuUnavailableReason, synchronize } from "../src/device";
@@ -82,7 +83,7 @@ async function main(): Promise<number> {
       native().manifest.variants.filter((e) => e.op === op && e.headDim === D && e.dtype === "bf16" && archPreference().includes(e.arch) && fits(e));
     const shapeOf = { batch: 1, nq: N, nk: N, hq: H, hkv: H, headDim: D, dtype: "bf16" as const };
     const sparseDefault = pickSparseVariant(shapeOf, b).id, selectDefault = pickSelectVariant(shapeOf, b).id;
-    const sparseIds = [sparseDefault, ...runnable("sparse_fwd", (e) => b % e.blockM === 0 && b % e.blockN === 0).map((e) => e.id).filter((id) => id !== sparseDefault)];
+    const sparseIds = [sparseDefault, ...runnable("sparse_fwd", (e) => tilesDivideBlock(e, b)).map((e) => e.id).filter((id) => id !== sparseDefault)];
     const selectIds = [selectDefault, ...runnable("select", (e) => e.blockN === b).map((e) => e.id).filter((id) => id !== selectDefault)];
     for (const select of values.select.split(",").map(Number)) {
       const host = randomPattern(1, H, N, b, select, 11);

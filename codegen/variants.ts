@@ -9,8 +9,8 @@ export const BLOCK_NS = [32, 64, 128] as const;
 export const WARPS = [2, 4, 8, 12, 16] as const;
 /**
  * Pipeline stages of the K/V (or K) tile ring. The double-buffered kernels (every sm80 kernel, by
- * cp.async; sm90a dense_fwd and sparse_fwd, by TMA) take 2 only. The sm90a select kernel's TMA ring of 64-key tiles takes
- * 3 to 8 (its two-tiles-per-step loop deadlocks below 3).
+ * cp.async; sm90a dense_fwd and sparse_fwd, by TMA) take 2 only. The sm90a select kernel's TMA ring
+ * of 64-key tiles takes 3 to 8 (its two-tiles-per-step loop deadlocks below 3).
  */
 export const STAGES = [2, 3, 4, 5, 6, 7, 8] as const;
 export const DOUBLE_BUFFER_STAGES = 2;
@@ -18,6 +18,11 @@ export const SELECT_SM90_MIN_STAGES = 3;
 export const SELECT_SM90_MAX_STAGES = 8;
 /** Pattern block sizes of SparseD (shared/DESIGN.md section 1). */
 export const PATTERN_BLOCKS = [32, 64, 128] as const;
+
+/** Whether a sparse kernel's tiles serve pattern block size b: both tile sides divide it (one kv list a CTA). */
+export function tilesDivideBlock(tiles: { blockM: number; blockN: number }, b: number): boolean {
+  return b % tiles.blockM === 0 && b % tiles.blockN === 0;
+}
 /**
  * The instruction family a kernel is written for: sm80 = mma.sync/ldmatrix/cp.async (runs on sm_80
  * and later); sm90a = warpgroup MMA (wgmma), Hopper only (H100/H200).
@@ -193,7 +198,7 @@ export function validateVariant(cfg: VariantConfig): string[] {
     problems.push("blockM 256 and 16 warps are offered for sm90a select only (attention tiles that large spill registers)");
   }
   if (cfg.op === "dense_fwd" && cfg.blockM === 32) problems.push("dense blockM 32 is not offered (use 64 or more)");
-  if (cfg.op === "sparse_fwd" && !PATTERN_BLOCKS.some((b) => b % cfg.blockM === 0 && b % cfg.blockN === 0))
+  if (cfg.op === "sparse_fwd" && !PATTERN_BLOCKS.some((b) => tilesDivideBlock(cfg, b)))
     problems.push(
       `tile does not divide the pattern block: sparse_fwd blockM ${cfg.blockM} and blockN ${cfg.blockN} must both divide one of the pattern block sizes ${PATTERN_BLOCKS.join(", ")} (blockM and blockN from ${PATTERN_BLOCKS.join(", ")})`,
     );

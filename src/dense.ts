@@ -7,7 +7,7 @@ import { cachedDeviceInfo } from "./device";
 import { DTYPE_CODE, type Dtype } from "./dtype";
 import { SparsedError, invalid } from "./errors";
 import { native } from "./native";
-import { tunedVariant } from "./tuning";
+import { tunedVariant, type TuningKey } from "./tuning";
 import { DeviceTensor } from "./tensor";
 
 export interface DenseOptions {
@@ -78,6 +78,11 @@ export function archPreference(): Arch[] {
   return major === 9 && minor === 0 ? ["sm90a", "sm80"] : ["sm80"];
 }
 
+/** This GPU's tuning-table choice among `fits` (src/tuning.ts): a built variant the GPU runs, or undefined. */
+export function tunedPick(fits: ManifestEntry[], key: TuningKey): ManifestEntry | undefined {
+  return tunedVariant(fits, cachedDeviceInfo().name, key, (e) => archPreference().includes(e.arch));
+}
+
 /** The ids of built variants, for error messages. */
 export function builtIds(built: ManifestEntry[]): string {
   return built.map((x) => x.id).join(", ") || "none";
@@ -111,7 +116,7 @@ export function pickDenseVariant(shape: AttentionShape, requested?: string): Man
         `run \`bun run generate --head-dim ${shape.headDim} --dtype ${shape.dtype}\` (or plain \`bun run generate\` for every supported variant)`,
     );
   if (fits.length === 0) throw noneBuilt();
-  const tuned = tunedVariant(fits, cachedDeviceInfo().name, { op: "dense_fwd", headDim: shape.headDim, dtype: shape.dtype, n: shape.nk }, (e) => archPreference().includes(e.arch));
+  const tuned = tunedPick(fits, { op: "dense_fwd", headDim: shape.headDim, dtype: shape.dtype, n: shape.nk });
   if (tuned) return tuned;
   for (const arch of archPreference()) {
     const mine = fits.filter((e) => e.arch === arch);

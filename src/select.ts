@@ -4,8 +4,7 @@
 // native call, with a message that says how to fix it; the C side checks again for other FFIs.
 import type { ManifestEntry } from "../codegen/build";
 import { variantId } from "../codegen/variants";
-import { cachedDeviceInfo } from "./device";
-import { archPreference, attentionShape, builtIds, checkLse, defaultScale, requestedVariant, type AttentionShape } from "./dense";
+import { archPreference, attentionShape, builtIds, checkLse, defaultScale, requestedVariant, tunedPick, type AttentionShape } from "./dense";
 import { DevicePattern, PATTERN_STRUCT_BYTES } from "./device-pattern";
 import { DTYPE_CODE } from "./dtype";
 import { SparsedError, invalid } from "./errors";
@@ -14,7 +13,6 @@ import type { PatternShape } from "./pattern";
 import { BLOCK_SIZES, validateSelectionParams } from "./schedule";
 import { generationBoundary, selectionCounts } from "./selection";
 import { DeviceTensor } from "./tensor";
-import { tunedVariant } from "./tuning";
 
 export interface SelectBlocksOptions {
   /** Pattern block size b (32, 64 or 128): a select variant with blockN = b must be built. */
@@ -71,11 +69,8 @@ export function pickSelectVariant(shape: Pick<SelectShape, "headDim" | "dtype"> 
   }
   // The manifest lists the variants in DEFAULT_TILES order (fastest first), so the first of a family wins.
   const fits = built.filter((x) => x.headDim === shape.headDim && x.dtype === shape.dtype && x.blockN === blockSize);
-  if (shape.nk !== undefined) {
-    const key = { op: "select" as const, headDim: shape.headDim, dtype: shape.dtype, n: shape.nk, block: blockSize };
-    const tuned = tunedVariant(fits, cachedDeviceInfo().name, key, (e) => archPreference().includes(e.arch));
-    if (tuned) return tuned;
-  }
+  const tuned = shape.nk === undefined ? undefined : tunedPick(fits, { op: "select", headDim: shape.headDim, dtype: shape.dtype, n: shape.nk, block: blockSize });
+  if (tuned) return tuned;
   for (const arch of archPreference()) {
     const e = fits.find((x) => x.arch === arch);
     if (e) return e;

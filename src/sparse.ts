@@ -1,13 +1,11 @@
 // sparse(): block-sparse attention forward over a DevicePattern (shared/DESIGN.md section 1, "Sparse
 // attention": dense attention with every key outside the row's kept blocks masked out).
 import type { ManifestEntry } from "../codegen/build";
-import { DEFAULT_TILES, type HeadDim } from "../codegen/variants";
-import { attentionShape, archPreference, denseParams, requestedVariant, runAttention, type AttentionShape, type DenseOptions, type DenseResult } from "./dense";
+import { DEFAULT_TILES, tilesDivideBlock, type HeadDim } from "../codegen/variants";
+import { attentionShape, archPreference, denseParams, requestedVariant, runAttention, tunedPick, type AttentionShape, type DenseOptions, type DenseResult } from "./dense";
 import { DevicePattern, PATTERN_STRUCT_BYTES } from "./device-pattern";
 import { SparsedError, invalid } from "./errors";
-import { cachedDeviceInfo } from "./device";
 import { native } from "./native";
-import { tunedVariant } from "./tuning";
 import type { DeviceTensor } from "./tensor";
 
 /**
@@ -18,7 +16,7 @@ import type { DeviceTensor } from "./tensor";
  */
 export function pickSparseVariant(s: AttentionShape, blockSize: number, requested?: string): ManifestEntry {
   const built = native().manifest.variants.filter((e) => e.op === "sparse_fwd");
-  const fitsBlock = (e: ManifestEntry) => blockSize % e.blockM === 0 && blockSize % e.blockN === 0;
+  const fitsBlock = (e: ManifestEntry) => tilesDivideBlock(e, blockSize);
   if (requested) {
     const e = requestedVariant(built, requested, "sparse");
     if (e.headDim !== s.headDim || e.dtype !== s.dtype || !fitsBlock(e))
@@ -26,7 +24,7 @@ export function pickSparseVariant(s: AttentionShape, blockSize: number, requeste
     return e;
   }
   const fits = built.filter((e) => e.headDim === s.headDim && e.dtype === s.dtype && fitsBlock(e));
-  const tuned = tunedVariant(fits, cachedDeviceInfo().name, { op: "sparse_fwd", headDim: s.headDim, dtype: s.dtype, n: s.nk, block: blockSize }, (e) => archPreference().includes(e.arch));
+  const tuned = tunedPick(fits, { op: "sparse_fwd", headDim: s.headDim, dtype: s.dtype, n: s.nk, block: blockSize });
   if (tuned) return tuned;
   for (const arch of archPreference()) {
     const mine = fits.filter((e) => e.arch === arch);

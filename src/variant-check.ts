@@ -3,10 +3,11 @@
 // for. Also the selection comparison rule the GPU tests use (equal sets, or equal importance where
 // fp32 sums on the GPU flip a near-tie that float64 on the CPU breaks the other way).
 import type { ManifestEntry } from "../codegen/build";
+import { tilesDivideBlock } from "../codegen/variants";
 import { dense, pickDenseVariant } from "./dense";
 import { DevicePattern } from "./device-pattern";
 import { SparsedError } from "./errors";
-import { SparsePattern } from "./pattern";
+import { SparsePattern, type PatternShape } from "./pattern";
 import { rng } from "./random";
 import { selectBlocks } from "./select";
 import { blockImportance, generationBoundary, selectionCounts, selectPattern, topBlocks, type BlockImportance } from "./selection";
@@ -96,9 +97,26 @@ export function checkAttentionOutput(p: Problem, run: (out: DeviceTensor, lse: D
   }
 }
 
+/** Random rows of ascending kv blocks, each kept with probability `keep`; the last (tail) block in every
+ * third row, never an empty row. */
+export function randomSparsePattern(shape: PatternShape, keep: number, seed: number): SparsePattern {
+  const next = rng(seed);
+  const nqb = Math.ceil(shape.nq / shape.blockSize);
+  const nkb = Math.ceil(shape.nk / shape.blockSize);
+  const rows = Array.from({ length: shape.batch }, () =>
+    Array.from({ length: shape.hq }, () =>
+      Array.from({ length: nqb }, (_, i) => {
+        const kept = Array.from({ length: nkb }, (_, j) => j).filter((j) => next() < keep || (i % 3 === 0 && j === nkb - 1));
+        return kept.length ? kept : [Math.floor(next() * nkb)];
+      }),
+    ),
+  );
+  return SparsePattern.fromRows(shape, rows);
+}
+
 /** The largest pattern block size a sparse variant's tiles divide (the sweep and the gate use it). */
 export function sparseBlockFor(e: Pick<ManifestEntry, "blockM" | "blockN">, blocks: readonly number[] = [128, 64, 32]): number | undefined {
-  return blocks.find((b) => b % e.blockM === 0 && b % e.blockN === 0);
+  return blocks.find((b) => tilesDivideBlock(e, b));
 }
 
 /** Runs variant `e` on a small problem (B = 2, Nq = 300, Nk = 333, GQA, strided inputs) and holds it to the reference. */
@@ -113,18 +131,7 @@ export function checkVariant(e: ManifestEntry, seed = 1): VariantCheck {
     if (e.op === "sparse_fwd") {
       const blockSize = sparseBlockFor(e);
       if (blockSize === undefined) return { id: e.id, pass: false, detail: `tiles ${e.blockM}x${e.blockN} divide no pattern block size` };
-      const next = rng(seed);
-      const pshape = { batch: shape.batch, hq: shape.hq, nq: shape.nq, nk: shape.nk, blockSize };
-      const nkb = Math.ceil(shape.nk / blockSize);
-      const rows = Array.from({ length: shape.batch }, () =>
-        Array.from({ length: shape.hq }, () =>
-          Array.from({ length: Math.ceil(shape.nq / blockSize) }, (_, i) => {
-            const kept = Array.from({ length: nkb }, (_, j) => j).filter((j) => next() < 0.4 || j === (i * 7) % nkb);
-            return kept;
-          }),
-        ),
-      );
-      const host = SparsePattern.fromRows(pshape, rows);
+      const host = randomSparsePattern({ batch: shape.batch, hq: shape.hq, nq: shape.nq, nk: shape.nk, blockSize }, 0.4, seed);
       const pattern = DevicePattern.fromHost(host);
       try {
         const r = checkAttentionOutput(p, (out, lse) => sparse(p.q, p.k, p.v, pattern, { out, lse, variant: e.id }), (b, h, i, round) => sparseAttentionRow(p.host, host, b, h, i, round), seed);

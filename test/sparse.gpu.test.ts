@@ -1,13 +1,14 @@
 // GPU: the sparse kernels against the CPU reference of masked dense attention, on random patterns
 // of every block size each built variant serves (shared/DESIGN.md sections 1 and 3).
 import { describe, expect, test } from "bun:test";
+import { PATTERN_BLOCKS, tilesDivideBlock } from "../codegen/variants";
 import { DevicePattern } from "../src/device-pattern";
-import { native } from "../src/native";
 import { SparsePattern } from "../src/pattern";
-import { rng } from "../src/random";
+import { native } from "../src/native";
 import { sparse } from "../src/sparse";
 import { sparseAttentionRow } from "../src/sparse-reference";
 import { DeviceTensor } from "../src/tensor";
+import { randomSparsePattern } from "../src/variant-check";
 import { compareWithReference, expectAllWritten, freeProblem, gpuReason, makeProblem, type ShapeCase } from "./support/attention";
 
 interface Case extends ShapeCase {
@@ -21,34 +22,18 @@ const CASES: Case[] = [
   { name: "Nq=Nk=77 4/1 keep everything", batch: 1, nq: 77, nk: 77, hq: 4, hkv: 1, strided: false, keep: 1, rows: 20 },
 ];
 
-/** Random rows of ascending kv blocks; always the last (tail) block in some rows, never an empty row. */
-function randomPattern(shape: { batch: number; hq: number; nq: number; nk: number; blockSize: number }, keep: number, seed: number): SparsePattern {
-  const next = rng(seed);
-  const nqb = Math.ceil(shape.nq / shape.blockSize);
-  const nkb = Math.ceil(shape.nk / shape.blockSize);
-  const rows = Array.from({ length: shape.batch }, () =>
-    Array.from({ length: shape.hq }, () =>
-      Array.from({ length: nqb }, (_, i) => {
-        const kept = Array.from({ length: nkb }, (_, j) => j).filter((j) => next() < keep || (i % 3 === 0 && j === nkb - 1));
-        return kept.length ? kept : [Math.floor(next() * nkb)];
-      }),
-    ),
-  );
-  return SparsePattern.fromRows(shape, rows);
-}
-
 const VARIANTS = gpuReason ? [] : native().manifest.variants.filter((v) => v.op === "sparse_fwd");
 
 describe.skipIf(VARIANTS.length === 0)("sparse forward on the GPU vs the CPU reference", () => {
   let seed = Number(process.env.SPARSED_TEST_SEED ?? Date.now() % 100000);
   console.log(`sparse GPU tests: seed ${seed} (set SPARSED_TEST_SEED to repeat)`);
   for (const { id, headDim: D, dtype, blockM, blockN } of VARIANTS)
-    for (const blockSize of [32, 64, 128].filter((b) => b % blockM === 0 && b % blockN === 0))
+    for (const blockSize of PATTERN_BLOCKS.filter((b) => tilesDivideBlock({ blockM, blockN }, b)))
       for (const c of CASES)
         test(`${id} block ${blockSize} ${c.name}`, () => {
           const s = ++seed;
           const p = makeProblem({ batch: c.batch, nq: c.nq, nk: c.nk, hq: c.hq, hkv: c.hkv, headDim: D }, dtype, s, c.strided);
-          const host = randomPattern({ batch: c.batch, hq: c.hq, nq: c.nq, nk: c.nk, blockSize }, c.keep, s);
+          const host = randomSparsePattern({ batch: c.batch, hq: c.hq, nq: c.nq, nk: c.nk, blockSize }, c.keep, s);
           const pattern = DevicePattern.fromHost(host);
           const out = DeviceTensor.empty([c.batch, c.nq, c.hq, D], dtype);
           const lse = DeviceTensor.empty([c.batch, c.hq, c.nq], "f32");
