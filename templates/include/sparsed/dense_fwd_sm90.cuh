@@ -3,8 +3,9 @@
 // 128-byte swizzle layout that wgmma reads directly (no ldmatrix), S = Q K^T takes both operands
 // from shared memory, and O += P V takes P from registers (the S accumulator layout is already the
 // A-operand layout) and V transposed from shared memory. K/V stream through two stages filled by
-// TMA (tma.cuh): thread 0 issues a tile's copies once every warp has released the stage, the warps
-// wait on the stage's barrier (no CTA-wide barrier inside the loop, no per-thread copy addresses).
+// TMA (tma.cuh's RefillRing): the last warp to release a stage copies the tile two further on into
+// it, the warps wait on the stage's barrier (no CTA-wide barrier inside the loop, no thread waiting
+// for a free stage, no per-thread copy addresses). dense_ws_sm90.cuh is the warp-specialized kernel.
 // Semantics: shared/DESIGN.md section 1 ("Tensors"); the softmax is dense_fwd.cuh's.
 #pragma once
 #include "sparsed/dense_fwd.cuh"
@@ -42,11 +43,10 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   const uint32_t sQ = base;
   const uint32_t sKV = sQ + BM * D * 2;  // stage t: K at sKV + t * 2 * BN * D * 2, V right after
   constexpr uint32_t kTileKV = BN * D * 2;
-  const tma::Ring<2> ring(base + C::kBarOffset);  // the K/V stages (tma.cuh)
+  const tma::RefillRing<2> ring(base + C::kBarOffset, reinterpret_cast<int*>(smem_raw + (base - smem_addr(smem_raw)) + C::kBarOffset + 16));
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int t4 = lane % 4;
-  const int wg = warp / 4;
   const int m0 = blockIdx.x * BM, h = blockIdx.y, b = blockIdx.z;
   const int hk = kv_head(h, p.hq, p.hkv);
 
@@ -57,29 +57,32 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   const int nblocks = tiles.count;
   const float sl2 = p.scale * 1.4426950408889634f;
 
-  // Tile j's first key: key0 holds tile j's, key0_next tile j+1's; the list entry of tile j+2 is
-  // read a step before it is needed (a sparse row's list lives in global memory). Thread 0 copies
-  // tile j into stage j % 2 once every warp has released tile j - 2 (rows past Nk arrive as zeros).
-  auto load_kv = [&](int j, int key0) {
-    const uint32_t bar = ring.acquire(j, 2 * kTileKV), stage = sKV + (j & 1) * 2 * kTileKV;
+  // Tile j's first key: key0 holds tile j's, key0_next tile j+1's (then j+2's once tile j is done);
+  // the list entry of tile j+2 is read a step before it is needed (a sparse row's list lives in global
+  // memory). The stages refill themselves (tma.cuh's RefillRing): the last warp to release tile j copies
+  // tile j+2 into its stage (rows past Nk arrive as zeros).
+  auto copy_kv = [&](int j, int key0) {
+    const uint32_t bar = ring.arm(j, 2 * kTileKV), stage = sKV + (j & 1) * 2 * kTileKV;
 #pragma unroll
     for (int c = 0; c < D / 64; ++c) {
       tma::load_4d(stage + c * BN * 128, &kmap, bar, c * 64, key0, hk, b);
       tma::load_4d(stage + kTileKV + c * BN * 128, &vmap, bar, c * 64, key0, hk, b);
     }
   };
-  if (tid == 0) ring.init(NT / 32);
+  if (tid == 0) ring.init();
   __syncthreads();  // the barriers are initialized before anyone waits on them
   int key0 = nblocks > 0 ? tiles.key0(0) : 0;
   int key0_next = nblocks > 1 ? tiles.key0(1) : 0;
   load_tile_sw128<BM, D, NT>(sQ, qg, p.q_stride[1], m0, p.nq, tid);
   cp_async_commit();
-  if (tid == 0 && nblocks > 0) load_kv(0, key0);
+  if (tid == 0)
+    for (int j = 0; j < 2 && j < nblocks; ++j) copy_kv(j, j == 0 ? key0 : key0_next);
   int entry_after = nblocks > 2 ? tiles.entry(2) : 0;
   cp_async_wait<0>();
   sm90::fence_proxy_async();  // this thread's Q copies, visible to wgmma after the barrier
   __syncthreads();
 
+  const sm90::Sw128Desc da(sQ + sm90::warpgroup_index() * 64 * 128, 16);  // this warpgroup's Q rows
   float o[D / 8][4];
 #pragma unroll
   for (int i = 0; i < D / 8; ++i) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
@@ -87,7 +90,6 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
 
   for (int j = 0; j < nblocks; ++j) {
     ring.wait_full(j);  // tile j landed
-    if (tid == 0 && j + 1 < nblocks) load_kv(j + 1, key0_next);  // into tile j-1's stage, once released
     const int entry_j2 = entry_after;
     if (j + 3 < nblocks) entry_after = tiles.entry(j + 3);  // lands while this tile computes
     const uint32_t sK = sKV + (j & 1) * 2 * kTileKV, sV = sK + kTileKV;
@@ -95,13 +97,12 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
     // S = Q K^T: A = this warpgroup's 64 Q rows, B = K (K-major); k-steps of 16 walk 32 B within a
     // 128-B row and jump a whole column block every 4 steps.
     float s[BN / 8][4];
+    const sm90::Sw128Desc db(sK, 16), dv(sV, BN * 128);
     sm90::fence();
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
       const uint32_t koff = (kk % 4) * 32;
-      const uint64_t da = sm90::desc_sw128(sQ + (kk / 4) * BM * 128 + wg * 64 * 128 + koff, 16, 1024);
-      const uint64_t db = sm90::desc_sw128(sK + (kk / 4) * BN * 128 + koff, 16, 1024);
-      sm90::mma_ss<DT, BN>(s, da, db, kk > 0);
+      sm90::mma_ss<DT, BN>(s, da.at((kk / 4) * BM * 128 + koff), db.at((kk / 4) * BN * 128 + koff), kk > 0);
     }
     sm90::commit();
     sm90::wait<0>();
@@ -115,12 +116,12 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
     sm90::fence();
 #pragma unroll
     for (int kk = 0; kk < BN / 16; ++kk)
-      sm90::mma_rs<DT, D>(o, pf[kk], sm90::desc_sw128(sV + kk * 16 * 128, BN * 128, 1024));
+      sm90::mma_rs<DT, D>(o, pf[kk], dv.at(kk * 16 * 128));
     sm90::commit();
     sm90::wait<0>();
-    if (lane == 0) ring.release(j);  // this warp is done with tile j's stage
     key0 = key0_next;
     key0_next = tiles.key0_at(j + 2, entry_j2);
+    if (lane == 0 && ring.release(j, NT / 32) && j + 2 < nblocks) copy_kv(j + 2, key0_next);  // this warp is done with tile j
   }
 
   // Epilogue (dense_fwd.cuh's), staging O over Q once every warpgroup is done reading Q.

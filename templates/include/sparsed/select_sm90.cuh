@@ -110,7 +110,7 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   const uint32_t base = (smem_addr(smem_raw) + 1023) & ~1023u;  // swizzle atoms need 1024-B alignment
   unsigned char* const sbase = smem_raw + (base - smem_addr(smem_raw));
   const uint32_t sQ = base, sK = base + C::kQBytes;  // tile t in stage t % ST
-  const tma::Ring<ST> ring(base + plan.bar_off);  // the K tile ring (tma.cuh)
+  const tma::RefillRing<ST> ring(base + plan.bar_off, reinterpret_cast<int*>(sbase + plan.bar_off + 8 * ST));  // K tiles
   uint64_t* keys = reinterpret_cast<uint64_t*>(sbase + C::kQBytes);  // after the passes (over the stages)
   unsigned char* flags = sbase + plan.flags_off;
   int* wcount = reinterpret_cast<int*>(sbase + plan.wcount_off);
@@ -147,13 +147,14 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   const int plimit = deferred ? gk : p.nk;  // the end of segment P
   const int steps = t3 + (plimit + BN - 1) / BN;
   auto key0_of = [&](int t) { return t < tA ? t * BN : t < t3 ? gk + (t - (t < t2 ? tA : t2)) * BN : (t - t3) * BN; };
-  // The pipeline: thread 0 copies tile t into stage t % ST once every warp has released the stage's
-  // previous tile (t - ST); the warps wait for the tile's bytes, and each releases it after its MMA
-  // on the tile has completed. Nothing is copied, waited for or released past the last tile (the
-  // MMAs issued there read a stale stage and their results are unused).
-  auto load_k = [&](int t) {
-    if (tid != 0 || t >= steps) return;
-    const uint32_t bar = ring.acquire(t, C::kTileBytes), stage = sK + (t % ST) * C::kTileBytes;
+  // The pipeline: the K tiles stream through a ring of ST stages that the warps refill themselves
+  // (tma.cuh's RefillRing): each warp waits for a tile's bytes and releases it after its MMA on the
+  // tile has completed; the last warp to release it copies tile t + ST into its stage at once, so no
+  // warp ever waits for a stage to come free, and the warpgroups drift up to the ring's depth apart.
+  // Thread 0 copies the first ST tiles. Nothing is copied, waited for or released past the last tile
+  // (the MMAs issued there read a stale stage and their results are unused).
+  auto copy_k = [&](int t) {
+    const uint32_t bar = ring.arm(t, C::kTileBytes), stage = sK + (t % ST) * C::kTileBytes;
 #pragma unroll
     for (int c = 0; c < D / 64; ++c) tma::load_4d(stage + c * BN * 128, &kmap, bar, c * 64, key0_of(t), hk, b);
   };
@@ -161,18 +162,18 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
     if (t < steps) ring.wait_full(t);
   };
   auto release_k = [&](int t) {
-    if (t < steps && lane == 0) ring.release(t);
+    if (t < steps && lane == 0 && ring.release(t, C::WARPS) && t + ST < steps) copy_k(t + ST);
   };
-  // Descriptors of this warpgroup's Q rows and of stage 0; a k-step or a stage adds its byte offset / 16
-  // to the address field (no carry: shared addresses stay below 2^18).
-  const uint64_t da0 = sm90::desc_sw128(sQ + wg * 64 * 128, 16, 1024), db0 = sm90::desc_sw128(sK, 16, 1024);
+  // Descriptors of this warpgroup's Q rows and of stage 0 (uniform: wgmma.cuh); a k-step or a stage
+  // adds its byte offset.
+  const sm90::Sw128Desc da(sQ + sm90::warpgroup_index() * 64 * 128, 16), db(sK, 16);
   auto issue_qk = [&](float(&s)[BN / 8][4], int t) {
-    const uint64_t db_t = db0 + (uint64_t)(((t % ST) * C::kTileBytes) >> 4);
+    const uint32_t stage = (t % ST) * C::kTileBytes;
     sm90::fence();
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
       const uint32_t koff = (kk % 4) * 32;
-      sm90::mma_ss<DT, BN>(s, da0 + (((kk / 4) * BM * 128 + koff) >> 4), db_t + (((kk / 4) * BN * 128 + koff) >> 4), kk > 0);
+      sm90::mma_ss<DT, BN>(s, da.at((kk / 4) * BM * 128 + koff), db.at(stage + (kk / 4) * BN * 128 + koff), kk > 0);
     }
     sm90::commit();
   };
@@ -194,7 +195,7 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   // (query block, kv block of the unit), the warps in a fixed order (deterministic, no atomics).
   auto fold_slots = [&](int t) {
     const int l = tid % 128;
-    if (!completes_unit(t) || l >= QBW * SUB) return;
+    if (l >= QBW * SUB || !completes_unit(t)) return;
     const int q = l / SUB, sub = l % SUB;
     const int j = (t - t3) * BN / BS + sub;
     if (j >= nkb) return;
@@ -301,36 +302,39 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   // Two tiles per step: tile t's scores are in sa (its MMA completed at the end of the last step).
   // Issue t+1 into sb and fold t under it, then issue t+2 into sa and fold t+1 under that. Every
   // wgmma is issued unconditionally (past the end: a stale stage, result unused): a wgmma on one
-  // branch only makes ptxas serialize all of them (C7515). The copies of tiles t+ST-1 and t+ST go
-  // out as the stages of tiles t-1 and t come free (after this warpgroup's MMAs on them; the wait
-  // inside load_k covers the other warpgroups).
+  // branch only makes ptxas serialize all of them (C7515).
   float sa[BN / 8][4], sb[BN / 8][4];
   auto pair = [&](int t) {
-    tma::sync_warpgroup<WGS>(wg);  // this warpgroup's slots of the last step are written
+    const int tu = __shfl_sync(0xffffffffu, t, 0);  // warp-uniform: the stage descriptors stay in uniform registers
+    // The slots of the last steps are written: only warp 0, whose threads fold them, waits for the
+    // other three (they cannot lap it: each step's wgmma waits for all four warps).
+    if (wl == 0)
+      tma::sync_warpgroup<WGS>(wg);
+    else
+      tma::arrive_warpgroup<WGS>(wg);
     wait_k(t + 1);
-    issue_qk(sb, t + 1);
+    issue_qk(sb, tu + 1);
     sm90::fence_operand<BN / 8>(sa);
     fold_tile(t, sa);
     fold_slots(t - 2);  // after the issue: the few threads doing it would hold back their warpgroup's MMA
     sm90::wait<0>();
     release_k(t + 1);
     sm90::fence_operand<BN / 8>(sb);
-    load_k(t + ST - 1);
     wait_k(t + 2);
-    issue_qk(sa, t + 2);
+    issue_qk(sa, tu + 2);
     if (t + 1 < steps) fold_tile(t + 1, sb);
     fold_slots(t - 1);
     sm90::wait<0>();  // nothing stays in flight across steps
     release_k(t + 2);
     sm90::fence_operand<BN / 8>(sa);
-    load_k(t + ST);
   };
 
-  if (tid == 0) ring.init(C::WARPS);
+  if (tid == 0) ring.init();
   __syncthreads();  // the barriers are initialized before anyone waits on them
   load_tile_sw128<BM, D, NT>(sQ, qg, p.q_stride[1], m0, p.nq, tid);  // rows past Nq are zeros
   cp_async_commit();
-  for (int t = 0; t < ST - 1; ++t) load_k(t);
+  if (tid == 0)
+    for (int t = 0; t < ST && t < steps; ++t) copy_k(t);
   cp_async_wait<0>();
   sm90::fence_proxy_async();
   __syncthreads();  // Q is in place

@@ -73,6 +73,44 @@ struct Ring {
   __device__ void release(int t) const { arrive(empty + 8 * (t % STAGES)); }
 };
 
+// A ring of STAGES stages that the consumers refill themselves: the last consumer warp to release a
+// stage copies the tile STAGES further on into it, at once. No thread ever waits for a free stage
+// (Ring's loading thread does, and its warp with it), and a copy goes out the moment its stage is
+// free, not when a loading thread next looks. `bars` points at STAGES 8-byte "full" barriers
+// followed by STAGES release counters (4 of their 8 bytes used); `counts` is the same counters'
+// generic address. A counter only grows: tile t's releases take it to (t / STAGES + 1) * warps.
+template <int STAGES>
+struct RefillRing {
+  uint32_t full;
+  int* counts;
+  __device__ RefillRing(uint32_t bars, int* counts_) : full(bars), counts(counts_) {}
+  // One thread, before anyone uses the ring (then a CTA barrier).
+  __device__ void init() const {
+    for (int s = 0; s < STAGES; ++s) {
+      tma::init(full + 8 * s, 1);
+      counts[2 * s] = 0;
+    }
+    fence_init();
+  }
+  // The copying thread: arms tile t's barrier for `bytes` and returns it for the copies.
+  __device__ uint32_t arm(int t, int bytes) const {
+    arrive_expect_tx(full + 8 * (t % STAGES), bytes);
+    return full + 8 * (t % STAGES);
+  }
+  __device__ void wait_full(int t) const { wait(full + 8 * (t % STAGES), (t / STAGES) & 1); }
+  // One lane of each of the `warps` consumer warps, once the warp's reads of tile t (its MMAs) have
+  // completed. True for the last one, which then refills the stage. acq_rel: the other warps' reads
+  // happen before the copy that the last one issues.
+  __device__ bool release(int t, int warps) const {
+    int old;
+    asm volatile("atom.acq_rel.cta.shared::cta.add.u32 %0, [%1], 1;\n"
+                 : "=r"(old)
+                 : "r"((uint32_t)__cvta_generic_to_shared(counts + 2 * (t % STAGES)))
+                 : "memory");
+    return old == (t / STAGES + 1) * warps - 1;
+  }
+};
+
 // A barrier among the 128 threads of warpgroup wg < WGS only (id 1 + wg; 0 is __syncthreads'). The
 // ids are immediates, so the kernel reserves WGS + 1 hardware barriers, not all 16.
 template <int WGS>
@@ -82,6 +120,18 @@ __device__ inline void sync_warpgroup(int wg) {
   if constexpr (WGS > 1) if (wg == 1) asm volatile("bar.sync 2, 128;\n" ::: "memory");
   if constexpr (WGS > 2) if (wg == 2) asm volatile("bar.sync 3, 128;\n" ::: "memory");
   if constexpr (WGS > 3) if (wg == 3) asm volatile("bar.sync 4, 128;\n" ::: "memory");
+}
+
+// The arriving half of the same barrier: the thread goes on at once; a sync_warpgroup by the rest of
+// the 128 threads completes when these arrivals are in (their earlier shared-memory writes are then
+// visible to it).
+template <int WGS>
+__device__ inline void arrive_warpgroup(int wg) {
+  static_assert(WGS >= 1 && WGS <= 4, "up to four warpgroups");
+  if (wg == 0) asm volatile("bar.arrive 1, 128;\n" ::: "memory");
+  if constexpr (WGS > 1) if (wg == 1) asm volatile("bar.arrive 2, 128;\n" ::: "memory");
+  if constexpr (WGS > 2) if (wg == 2) asm volatile("bar.arrive 3, 128;\n" ::: "memory");
+  if constexpr (WGS > 3) if (wg == 3) asm volatile("bar.arrive 4, 128;\n" ::: "memory");
 }
 
 }  // namespace tma

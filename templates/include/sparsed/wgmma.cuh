@@ -27,16 +27,23 @@ __device__ inline void fence_operand(float (&d)[N][4]) {
 }
 __device__ inline void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 
-// Matrix descriptor for a tile stored in the 128-byte swizzle layout: rows of 64 elements (128 B),
-// 8-row atoms of 1024 B (the base must be 1024-byte aligned). lbo/sbo in bytes.
-__device__ inline uint64_t desc_sw128(uint32_t smem_addr, uint32_t lbo, uint32_t sbo) {
-  uint64_t d = 0;
-  d |= (uint64_t)((smem_addr & 0x3FFFF) >> 4);
-  d |= (uint64_t)((lbo & 0x3FFFF) >> 4) << 16;
-  d |= (uint64_t)((sbo & 0x3FFFF) >> 4) << 32;
-  d |= (uint64_t)1 << 62;  // 128-byte swizzle
-  return d;
-}
+// Matrix descriptor of a tile stored in the 128-byte swizzle layout: rows of 64 elements (128 B),
+// 8-row atoms of 1024 B (SBO; the base must be 1024-byte aligned), LBO in bytes. Kept as its low
+// 32-bit word (start address / 16, LBO / 16): the high word (SBO, swizzle mode) is a constant, and a
+// k-step or a stage adds its byte offset / 16 to the address field only (no carry: shared addresses
+// stay below 2^18). Built from warp-uniform values (warpgroup_index(), loop counters), the words stay
+// in uniform registers, so a wgmma needs no per-thread 64-bit add and no register-to-uniform move.
+struct Sw128Desc {
+  uint32_t lo;
+  static constexpr uint32_t kHi = (1024u >> 4) | (1u << 30);  // SBO = 1024 B; bit 62: 128-byte swizzle
+  __device__ Sw128Desc(uint32_t smem_addr, uint32_t lbo) : lo(((smem_addr & 0x3FFFF) >> 4) | (((lbo & 0x3FFFF) >> 4) << 16)) {}
+  // The descriptor of the tile `byte_offset` bytes further on (a multiple of 16).
+  __device__ uint64_t at(uint32_t byte_offset) const { return ((uint64_t)kHi << 32) | (lo + (byte_offset >> 4)); }
+};
+
+// This thread's warpgroup, broadcast from lane 0 so that the compiler knows it is warp-uniform
+// (what is derived from it, e.g. a descriptor, can then live in uniform registers).
+__device__ inline int warpgroup_index() { return __shfl_sync(0xffffffffu, (int)(threadIdx.x / 128), 0); }
 
 // D (64 x 64) {=, +=} A (64 x 16, smem) * B (16 x 64, smem, K-major). bf16
 __device__ inline void mma_ss_bf16_n64(float (&d)[8][4], uint64_t da, uint64_t db, int accumulate) {
