@@ -2,7 +2,8 @@
 # One GPU-machine call that does the whole sweep: GPU tests, compute-sanitizer, our benchmark, the
 # peers and the ceilings, the chart, and a comparison table printed last. Run on the device machine:
 #   source .gpu/setup.sh && bash bench/gpu-sweep.sh            (writes logs and JSON under $OUT)
-# Steps can be chosen: SWEEP="tests memcheck racecheck bench peers sparse" (default these), or "sweep": the
+# Steps can be chosen: SWEEP="tests memcheck racecheck bench peers sparse" (default these), "synccheck" (the
+# racecheck cases under synccheck), or "sweep": the
 # configuration sweep (every variant checked, then timed over a grid; the peers on the same shapes in the same
 # JSON; the tuning table into $OUT/tuning/; then the report). racecheck is slow (about 10x
 # memcheck), so it runs the GPU tests matching RACE_FILTER only (default: one small case per dense, sparse and
@@ -33,6 +34,11 @@ if has racecheck; then
   echo "== compute-sanitizer racecheck on the GPU tests"
   compute-sanitizer --tool racecheck --print-limit 20 bun test --timeout 900000 test/*.gpu.test.ts -t "$RACE_FILTER" >"$OUT/racecheck.log" 2>&1
   grep -E "RACECHECK SUMMARY|ERROR SUMMARY|pass$|fail$" "$OUT/racecheck.log" | tail -5
+fi
+if has synccheck; then
+  echo "== compute-sanitizer synccheck on the GPU tests (the racecheck cases)"
+  compute-sanitizer --tool synccheck --print-limit 20 bun test --timeout 900000 test/*.gpu.test.ts -t "$RACE_FILTER" >"$OUT/synccheck.log" 2>&1
+  grep -E "ERROR SUMMARY|pass$|fail$" "$OUT/synccheck.log" | tail -5
 fi
 if has bench; then
   echo "== our dense kernels"

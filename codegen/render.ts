@@ -4,7 +4,7 @@ import Handlebars from "handlebars";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TEMPLATES } from "./paths";
-import { symbolOf, variantId, type VariantConfig } from "./variants";
+import { hasProducer, symbolOf, variantId, type VariantConfig } from "./variants";
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
@@ -34,6 +34,7 @@ export function templateContext(cfg: VariantConfig) {
     id,
     symbol: symbolOf(cfg),
     configName: `Config_${id}`,
+    producer: hasProducer(cfg), // the warp-specialized sm90a attention kernel
     banner: `// GENERATED FILE: do not edit. Rendered by codegen/render.ts from templates/${templateFile(cfg)}\n// for variant ${id}; run \`bun run generate\` to regenerate.`,
   };
 }

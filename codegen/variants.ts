@@ -19,6 +19,16 @@ export const SELECT_SM90_MAX_STAGES = 8;
 /** Pattern block sizes of SparseD (shared/DESIGN.md section 1). */
 export const PATTERN_BLOCKS = [32, 64, 128] as const;
 
+/**
+ * Whether a config is the warp-specialized sm90a attention kernel: one producer warpgroup (TMA copies)
+ * beside blockM / 64 consumer warpgroups, so warps = blockM / 16 + 4 (templates/include/sparsed/
+ * dense_ws_sm90.cuh; blockM 128 only: two consumers).
+ */
+export function hasProducer(cfg: Pick<VariantConfig, "op" | "arch" | "blockM" | "warps">): boolean {
+  return cfg.arch === "sm90a" && cfg.op !== "select" && cfg.warps === cfg.blockM / 16 + 4;
+}
+export const PRODUCER_BLOCK_M = 128;
+
 /** Whether a sparse kernel's tiles serve pattern block size b: both tile sides divide it (one kv list a CTA). */
 export function tilesDivideBlock(tiles: { blockM: number; blockN: number }, b: number): boolean {
   return b % tiles.blockM === 0 && b % tiles.blockN === 0;
@@ -76,15 +86,20 @@ export function defaultStages(cfg: Pick<VariantConfig, "op" | "arch" | "blockM">
 export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tiles[]>>>> = {
   dense_fwd: {
     sm80: { 64: [t(128, 64, 4, 2)], 128: [t(128, 64, 4, 2)] },
-    // hd128: bm128 bn64 runs two CTAs an SM; in 2026-11-27-h200-v5 it matched bm192 at 16k and beat it
-    // at 4k (+22%) and 64k (+2%). bm192 stays built for comparison.
-    sm90a: { 64: [t(128, 64, 8, 2)], 128: [t(128, 64, 8, 2), t(192, 128, 12, 2)] },
+    // bm128 bn128 w12: the warp-specialized kernel (a producer warpgroup, two consumers that overlap
+    // their softmax with their matrix products), 6-9% ahead of bm128 bn64 w8 at hd128 (bench/NOTES.md,
+    // session 4). bm128 bn64 runs two CTAs an SM; it matched bm192 at 16k and beat it at 4k (+22%) and
+    // 64k (+2%) in 2026-11-27-h200-v5. bm192 stays built for comparison.
+    sm90a: { 64: [t(128, 128, 12, 2), t(128, 64, 8, 2)], 128: [t(128, 128, 12, 2), t(128, 64, 8, 2), t(192, 128, 12, 2)] },
   },
   sparse_fwd: {
     sm80: { 64: [t(32, 32, 2, 2), t(64, 64, 4, 2)], 128: [t(32, 32, 2, 2), t(64, 64, 4, 2)] },
-    // Fastest first (src/sparse.ts picks the first that divides the pattern block): bm128 bn64 runs two
-    // CTAs an SM (2026-11-27-h200-v5), bm64 serves b = 64.
-    sm90a: { 64: [t(128, 64, 8, 2), t(128, 128, 8, 2), t(64, 64, 4, 2)], 128: [t(128, 64, 8, 2), t(128, 128, 8, 2), t(64, 64, 4, 2)] },
+    // Fastest first (src/sparse.ts picks the first that divides the pattern block): the warp-specialized
+    // bm128 bn128 w12 (b = 128), bm128 bn64 runs two CTAs an SM (2026-11-27-h200-v5), bm64 serves b = 64.
+    sm90a: {
+      64: [t(128, 128, 12, 2), t(128, 64, 8, 2), t(128, 128, 8, 2), t(64, 64, 4, 2)],
+      128: [t(128, 128, 12, 2), t(128, 64, 8, 2), t(128, 128, 8, 2), t(64, 64, 4, 2)],
+    },
   },
   select: {
     sm80: { 64: [t(32, 32, 2, 2), t(64, 64, 4, 2), t(128, 128, 8, 2)], 128: [t(32, 32, 2, 2), t(64, 64, 4, 2), t(128, 128, 8, 2)] },
@@ -205,7 +220,15 @@ export function validateVariant(cfg: VariantConfig): string[] {
   if (cfg.arch === "sm80" && rowsPerWarp !== 16 && rowsPerWarp !== 32)
     problems.push(`blockM / warps = ${rowsPerWarp}: each warp must own 16 or 32 query rows`);
   if (cfg.arch === "sm90a") {
-    if (rowsPerWarp !== 16) problems.push(`sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = ${cfg.blockM / 16}`);
+    if (hasProducer(cfg)) {
+      if (cfg.blockM !== PRODUCER_BLOCK_M)
+        problems.push(`the warp-specialized sm90a attention kernel (warps = blockM / 16 + 4: a producer warpgroup) takes blockM ${PRODUCER_BLOCK_M} only (two consumer warpgroups)`);
+    } else if (rowsPerWarp !== 16) {
+      problems.push(
+        `sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = ${cfg.blockM / 16}` +
+          (cfg.op === "select" ? "" : ` (or ${cfg.blockM / 16 + 4} with a producer warpgroup, at blockM ${PRODUCER_BLOCK_M})`),
+      );
+    }
     if (cfg.blockN === 32 && cfg.op !== "select") problems.push("sm90a attention kernels take blockN 64 or 128");
   }
   // Stages: what each kernel's pipeline is written for (STAGES lists the union).

@@ -18,8 +18,12 @@ describe("variant naming", () => {
 
   test("ids round-trip for the whole default space", () => {
     const all = expandVariants();
-    // Per dtype: dense 2 (hd64) + 3 (hd128), sparse 5 + 5, select 8 + 8 (sm80 3, sm90a 5).
-    expect(all.length).toBe(2 * (2 + 3 + 5 + 5 + 8 + 8));
+    // Per dtype: dense 3 (hd64) + 4 (hd128), sparse 6 + 6, select 8 + 8 (sm80 3, sm90a 5).
+    expect(all.length).toBe(2 * (3 + 4 + 6 + 6 + 8 + 8));
+    // The warp-specialized attention kernels: a producer warpgroup beside two consumers, at blockM 128.
+    const ws = all.filter((v) => v.op !== "select" && v.arch === "sm90a" && v.warps === v.blockM / 16 + 4);
+    expect(ws.length).toBe(2 * 4);
+    expect(ws.every((v) => v.blockM === 128 && v.blockN === 128)).toBe(true);
     const select = all.filter((v) => v.op === "select");
     expect(select.filter((v) => v.arch === "sm80").every((v) => v.blockM === v.blockN && v.warps === v.blockM / 16)).toBe(true);
     // sm90a: every pattern block size, each CTA whole warpgroups of whole blocks.
@@ -65,7 +69,8 @@ describe("variant validation", () => {
 });
 
 describe("rendering", () => {
-  for (const v of [hd128, { ...hd128, arch: "sm80" as const, blockM: 128, blockN: 64, warps: 4, dtype: "fp16" as const }, { ...hd128, op: "select" as const, blockM: 256, blockN: 128, warps: 16, stages: 6 }]) {
+  const ws = { ...hd128, op: "sparse_fwd" as const, blockM: 128, warps: 12 };
+  for (const v of [hd128, ws, { ...hd128, arch: "sm80" as const, blockM: 128, blockN: 64, warps: 4, dtype: "fp16" as const }, { ...hd128, op: "select" as const, blockM: 256, blockN: 128, warps: 16, stages: 6 }]) {
     test(`${variantId(v)} matches its committed snapshot`, () => {
       const file = join(import.meta.dir, "snapshots", `${variantId(v)}.cu`);
       const text = renderVariant(v);
@@ -87,6 +92,12 @@ describe("rendering", () => {
         const text = renderVariant({ ...hd128, op, arch, blockM: 64, blockN: 64, warps: 4, stages: 7 });
         expect(text.includes("static_assert(7 == 2,") || text.includes("/*stages=*/7,")).toBe(true);
       }
+  });
+
+  test("warps = blockM / 16 + 4 renders the warp-specialized kernel, blockM / 16 the other", () => {
+    expect(renderVariant(ws)).toContain("sparsed::DenseWsSm90Config</*D=*/128, /*BN=*/128, sparsed::bf16_t, /*sparse=*/true>");
+    expect(renderVariant({ ...ws, op: "dense_fwd" })).toContain("sparsed::launch_dense_ws_sm90<");
+    expect(renderVariant({ ...ws, warps: 8 })).toContain("sparsed::DenseSm90Config</*D=*/128, /*BM=*/128, /*BN=*/128, sparsed::bf16_t, /*sparse=*/true>");
   });
 
   test("strict mode: a field the template needs but the context lacks is an error", () => {

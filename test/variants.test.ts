@@ -41,7 +41,12 @@ describe("each rejection reason, alone", () => {
       "tile does not divide the pattern block: sparse_fwd blockM 192 and blockN 64 must both divide one of the pattern block sizes 32, 64, 128 (blockM and blockN from 32, 64, 128)",
     ],
     ["sm80 rows per warp", { ...dense80, warps: 2 }, "blockM / warps = 64: each warp must own 16 or 32 query rows"],
-    ["sm90a warpgroups", { ...dense90, warps: 4 }, "sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = 8"],
+    ["sm90a warpgroups", { ...dense90, warps: 4 }, "sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = 8 (or 12 with a producer warpgroup, at blockM 128)"],
+    [
+      "the warp-specialized kernel takes blockM 128",
+      { ...dense90, blockM: 64, warps: 8 },
+      "the warp-specialized sm90a attention kernel (warps = blockM / 16 + 4: a producer warpgroup) takes blockM 128 only (two consumer warpgroups)",
+    ],
     ["sm90a attention blockN 32", { ...dense90, blockN: 32 }, "sm90a attention kernels take blockN 64 or 128"],
     [
       "two stages only (sm90a dense)",
@@ -150,6 +155,7 @@ describe("ids", () => {
 
   test("DEFAULT_TILES keep their fastest-first order", () => {
     expect(DEFAULT_TILES.dense_fwd.sm90a![128].map((x) => variantId({ ...dense90, ...x }))).toEqual([
+      "dense_fwd_hd128_bm128_bn128_w12_s2_bf16_sm90a",
       "dense_fwd_hd128_bm128_bn64_w8_s2_bf16_sm90a",
       "dense_fwd_hd128_bm192_bn128_w12_s2_bf16_sm90a",
     ]);
@@ -208,7 +214,9 @@ describe("parse errors", () => {
     );
     expect(() => parseVariantId("select_hd128_bm128_bn128_w8_s2_bf16_sm90a")).toThrow(/two-tiles-per-step loop deadlocks/);
     expect(() => parseVariantId("sparse_fwd_hd128_bm192_bn64_w12_s2_bf16_sm90a")).toThrow(/tile does not divide the pattern block/);
-    expect(() => parseVariantId("dense_fwd_hd128_bm128_bn32_w4_s3_bf16_sm90a")).toThrow(/warps must be blockM \/ 16 = 8; sm90a attention kernels take blockN 64 or 128; stages 3/);
+    expect(() => parseVariantId("dense_fwd_hd128_bm128_bn32_w4_s3_bf16_sm90a")).toThrow(
+      /warps must be blockM \/ 16 = 8 \(or 12 with a producer warpgroup, at blockM 128\); sm90a attention kernels take blockN 64 or 128; stages 3/,
+    );
   });
 });
 
@@ -217,8 +225,9 @@ describe("expandVariants and stages", () => {
     const sel = { ops: ["select" as const], archs: ["sm90a"], headDims: [128], dtypes: ["bf16"], blockNs: [128] };
     expect(expandVariants({ ...sel, blockMs: [128], warps: [8] }).map(variantId)).toEqual(["select_hd128_bm128_bn128_w8_s4_bf16_sm90a"]);
     expect(expandVariants({ ...sel, blockMs: [256], warps: [16] }).map(variantId)).toEqual(["select_hd128_bm256_bn128_w16_s6_bf16_sm90a"]);
+    // blockN from the family's first default (the warp-specialized bm128 bn128 w12).
     expect(expandVariants({ ops: ["dense_fwd"], archs: ["sm90a"], headDims: [128], dtypes: ["bf16"], blockMs: [192], warps: [12] }).map(variantId)).toEqual([
-      "dense_fwd_hd128_bm192_bn64_w12_s2_bf16_sm90a",
+      "dense_fwd_hd128_bm192_bn128_w12_s2_bf16_sm90a",
     ]);
   });
 

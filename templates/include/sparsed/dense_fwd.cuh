@@ -32,11 +32,13 @@ struct RowState {
   float l[2] = {0.f, 0.f};              // this thread's part of the running denominator
 };
 
-// Fold one block of raw scores s (16 x BN accumulator tiles) into the running softmax: new max,
-// rescale o and l, exponentiate (exp2, scale folded in), and pack P as mma A fragments.
-template <int BN, int D, typename DT>
-__device__ inline void softmax_step(float (&s)[BN / 8][4], RowState& st, float (&o)[D / 8][4], uint32_t (&pf)[BN / 16][4], float sl2) {
-  float corr[2], mscaled[2];
+// The softmax of one block of raw scores s (16 x BN accumulator tiles), in place: the new running
+// max, s <- 2^(s sl2 - m sl2) (exp2, scale folded in), l rescaled and summed; corr gets each row's
+// factor for O (2^(m_old sl2 - m_new sl2)), which a caller may apply later (after an MMA still
+// accumulating into O has completed).
+template <int BN>
+__device__ inline void softmax_exp(float (&s)[BN / 8][4], RowState& st, float sl2, float (&corr)[2]) {
+  float mscaled[2];
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     float mx = st.m[r];
@@ -52,21 +54,43 @@ __device__ inline void softmax_step(float (&s)[BN / 8][4], RowState& st, float (
     st.l[r] *= corr[r];
   }
 #pragma unroll
+  for (int i = 0; i < BN / 8; ++i) {
+    s[i][0] = fast_exp2(fmaf(s[i][0], sl2, -mscaled[0]));
+    s[i][1] = fast_exp2(fmaf(s[i][1], sl2, -mscaled[0]));
+    s[i][2] = fast_exp2(fmaf(s[i][2], sl2, -mscaled[1]));
+    s[i][3] = fast_exp2(fmaf(s[i][3], sl2, -mscaled[1]));
+    st.l[0] += s[i][0] + s[i][1];
+    st.l[1] += s[i][2] + s[i][3];
+  }
+}
+
+template <int D>
+__device__ inline void rescale_o(float (&o)[D / 8][4], const float (&corr)[2]) {
+#pragma unroll
   for (int i = 0; i < D / 8; ++i) {
     o[i][0] *= corr[0]; o[i][1] *= corr[0];
     o[i][2] *= corr[1]; o[i][3] *= corr[1];
   }
+}
+
+// P as MMA A fragments: accumulator tiles 2kk, 2kk+1 form the A operand of k-step kk.
+template <int BN, typename DT>
+__device__ inline void pack_p(const float (&s)[BN / 8][4], uint32_t (&pf)[BN / 16][4]) {
 #pragma unroll
-  for (int i = 0; i < BN / 8; ++i) {  // accumulator tiles 2kk, 2kk+1 form the A operand of k-step kk
-    const float p0 = fast_exp2(fmaf(s[i][0], sl2, -mscaled[0]));
-    const float p1 = fast_exp2(fmaf(s[i][1], sl2, -mscaled[0]));
-    const float p2 = fast_exp2(fmaf(s[i][2], sl2, -mscaled[1]));
-    const float p3 = fast_exp2(fmaf(s[i][3], sl2, -mscaled[1]));
-    st.l[0] += p0 + p1;
-    st.l[1] += p2 + p3;
-    pf[i / 2][(i % 2) * 2 + 0] = DT::pack(p0, p1);
-    pf[i / 2][(i % 2) * 2 + 1] = DT::pack(p2, p3);
+  for (int i = 0; i < BN / 8; ++i) {
+    pf[i / 2][(i % 2) * 2 + 0] = DT::pack(s[i][0], s[i][1]);
+    pf[i / 2][(i % 2) * 2 + 1] = DT::pack(s[i][2], s[i][3]);
   }
+}
+
+// Fold one block of raw scores into the running softmax: new max, rescale o and l, exponentiate,
+// and pack P.
+template <int BN, int D, typename DT>
+__device__ inline void softmax_step(float (&s)[BN / 8][4], RowState& st, float (&o)[D / 8][4], uint32_t (&pf)[BN / 16][4], float sl2) {
+  float corr[2];
+  softmax_exp<BN>(s, st, sl2, corr);
+  rescale_o<D>(o, corr);
+  pack_p<BN, DT>(s, pf);
 }
 
 // Epilogue of one warp's 16-row tile: full row denominators, normalize O, write the LSE, and stage O
