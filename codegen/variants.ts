@@ -87,17 +87,18 @@ export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tile
   dense_fwd: {
     sm80: { 64: [t(128, 64, 4, 2)], 128: [t(128, 64, 4, 2)] },
     // bm128 bn128 w12: the warp-specialized kernel (a producer warpgroup, two consumers that overlap
-    // their softmax with their matrix products), 6-9% ahead of bm128 bn64 w8 at hd128 (bench/NOTES.md,
-    // session 4). bm128 bn64 runs two CTAs an SM; it matched bm192 at 16k and beat it at 4k (+22%) and
-    // 64k (+2%) in 2026-11-27-h200-v5. bm192 stays built for comparison.
-    sm90a: { 64: [t(128, 128, 12, 2), t(128, 64, 8, 2)], 128: [t(128, 128, 12, 2), t(128, 64, 8, 2), t(192, 128, 12, 2)] },
+    // their softmax with their matrix products): at hd128 5-8% ahead of bm128 bn64 w8 from 4k up, at
+    // hd64 8-11% behind it (2026-11-27-h200-s4-sweep). bm128 bn64 runs two CTAs an SM; bm192 stays built
+    // for comparison (it matched the warp-specialized kernel at 16k in that sweep).
+    sm90a: { 64: [t(128, 64, 8, 2), t(128, 128, 12, 2)], 128: [t(128, 128, 12, 2), t(128, 64, 8, 2), t(192, 128, 12, 2)] },
   },
   sparse_fwd: {
     sm80: { 64: [t(32, 32, 2, 2), t(64, 64, 4, 2)], 128: [t(32, 32, 2, 2), t(64, 64, 4, 2)] },
-    // Fastest first (src/sparse.ts picks the first that divides the pattern block): the warp-specialized
-    // bm128 bn128 w12 (b = 128), bm128 bn64 runs two CTAs an SM (2026-11-27-h200-v5), bm64 serves b = 64.
+    // Fastest first (src/sparse.ts picks the first that divides the pattern block): at hd128 the
+    // warp-specialized bm128 bn128 w12 (b = 128), then bm128 bn64 (two CTAs an SM, 2026-11-27-h200-v5);
+    // at hd64 the two-CTA kernels lead (2026-11-27-h200-s4-sweep); bm64 serves b = 64.
     sm90a: {
-      64: [t(128, 128, 12, 2), t(128, 64, 8, 2), t(128, 128, 8, 2), t(64, 64, 4, 2)],
+      64: [t(128, 64, 8, 2), t(128, 128, 8, 2), t(128, 128, 12, 2), t(64, 64, 4, 2)],
       128: [t(128, 128, 12, 2), t(128, 64, 8, 2), t(128, 128, 8, 2), t(64, 64, 4, 2)],
     },
   },

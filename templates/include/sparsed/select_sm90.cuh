@@ -306,12 +306,7 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   float sa[BN / 8][4], sb[BN / 8][4];
   auto pair = [&](int t) {
     const int tu = __shfl_sync(0xffffffffu, t, 0);  // warp-uniform: the stage descriptors stay in uniform registers
-    // The slots of the last steps are written: only warp 0, whose threads fold them, waits for the
-    // other three (they cannot lap it: each step's wgmma waits for all four warps).
-    if (wl == 0)
-      tma::sync_warpgroup<WGS>(wg);
-    else
-      tma::arrive_warpgroup<WGS>(wg);
+    tma::sync_warpgroup<WGS>(wg);  // this warpgroup's slots of the last step are written
     wait_k(t + 1);
     issue_qk(sb, tu + 1);
     sm90::fence_operand<BN / 8>(sa);

@@ -122,17 +122,5 @@ __device__ inline void sync_warpgroup(int wg) {
   if constexpr (WGS > 3) if (wg == 3) asm volatile("bar.sync 4, 128;\n" ::: "memory");
 }
 
-// The arriving half of the same barrier: the thread goes on at once; a sync_warpgroup by the rest of
-// the 128 threads completes when these arrivals are in (their earlier shared-memory writes are then
-// visible to it).
-template <int WGS>
-__device__ inline void arrive_warpgroup(int wg) {
-  static_assert(WGS >= 1 && WGS <= 4, "up to four warpgroups");
-  if (wg == 0) asm volatile("bar.arrive 1, 128;\n" ::: "memory");
-  if constexpr (WGS > 1) if (wg == 1) asm volatile("bar.arrive 2, 128;\n" ::: "memory");
-  if constexpr (WGS > 2) if (wg == 2) asm volatile("bar.arrive 3, 128;\n" ::: "memory");
-  if constexpr (WGS > 3) if (wg == 3) asm volatile("bar.arrive 4, 128;\n" ::: "memory");
-}
-
 }  // namespace tma
 }  // namespace sparsed
