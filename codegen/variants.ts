@@ -88,7 +88,7 @@ export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tile
     sm80: { 64: [t(128, 64, 4, 2)], 128: [t(128, 64, 4, 2)] },
     // bm128 bn128 w12: the warp-specialized kernel (a producer warpgroup, two consumers that overlap
     // their softmax with their matrix products): at hd128 5-8% ahead of bm128 bn64 w8 from 4k up, at
-    // hd64 8-11% behind it (2026-11-27-h200-s4-sweep). bm128 bn64 runs two CTAs an SM; bm192 stays built
+    // hd64 7-10% behind it (2026-11-27-h200-s4-sweep). bm128 bn64 runs two CTAs an SM; bm192 stays built
     // for comparison (it matched the warp-specialized kernel at 16k in that sweep).
     sm90a: { 64: [t(128, 64, 8, 2), t(128, 128, 12, 2)], 128: [t(128, 128, 12, 2), t(128, 64, 8, 2), t(192, 128, 12, 2)] },
   },
