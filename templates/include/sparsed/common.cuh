@@ -109,6 +109,18 @@ __device__ inline void load_tile_async(Elem* smem, const Elem* gbase, int64_t ro
   load_rows_async<ROWS, D, THREADS>(smem_addr(smem), [](int r, int c) { return (uint32_t)SwizzledTile<D>::offset(r, c) * 2; }, gbase, row_stride, row0, limit, tid);
 }
 
+// The running max of row r (0: the thread's first row, 1: its row + 8) after tile s (16 x BN
+// accumulator tiles), in all four lanes of the row (the shuffles: call it from warp-uniform code).
+// The selection's statistics and the attention softmax share it.
+template <int BN>
+__device__ inline float row_max(const float (&s)[BN / 8][4], int r, float running) {
+  float mx = running;
+#pragma unroll
+  for (int i = 0; i < BN / 8; ++i) mx = fmaxf(mx, fmaxf(s[i][2 * r], s[i][2 * r + 1]));
+  mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+  return fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+}
+
 // 2^x with one MUFU.EX2: results below 2^-126 flush to zero (exp2f's exact path adds a range check
 // and two multiplies per call, which doubles the FP32 work of an exp-bound loop). -inf gives 0, +inf
 // gives +inf, NaN stays NaN.

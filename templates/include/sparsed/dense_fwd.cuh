@@ -41,11 +41,7 @@ __device__ inline void softmax_exp(float (&s)[BN / 8][4], RowState& st, float sl
   float mscaled[2];
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
-    float mx = st.m[r];
-#pragma unroll
-    for (int i = 0; i < BN / 8; ++i) mx = fmaxf(mx, fmaxf(s[i][2 * r], s[i][2 * r + 1]));
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
+    const float mx = row_max<BN>(s, r, st.m[r]);
     // -inf only while every key so far was masked (a sparse row whose first listed block is invalid):
     // then nothing has accumulated, and exp2(-inf - 0) = 0 keeps it that way instead of NaN.
     mscaled[r] = mx == -INFINITY ? 0.f : mx * sl2;

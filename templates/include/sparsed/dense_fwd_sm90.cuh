@@ -40,10 +40,11 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   using DT = typename C::DT;
   extern __shared__ unsigned char smem_raw[];
   const uint32_t base = (smem_addr(smem_raw) + 1023) & ~1023u;  // swizzle atoms need 1024-B alignment
+  unsigned char* const sbase = smem_raw + (base - smem_addr(smem_raw));
   const uint32_t sQ = base;
   const uint32_t sKV = sQ + BM * D * 2;  // stage t: K at sKV + t * 2 * BN * D * 2, V right after
   constexpr uint32_t kTileKV = BN * D * 2;
-  const tma::RefillRing<2> ring(base + C::kBarOffset, reinterpret_cast<int*>(smem_raw + (base - smem_addr(smem_raw)) + C::kBarOffset + 16));
+  const tma::RefillRing<2> ring(sbase + C::kBarOffset);  // the K/V stages
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int t4 = lane % 4;
@@ -126,7 +127,7 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
 
   // Epilogue (dense_fwd.cuh's), staging O over Q once every warpgroup is done reading Q.
   __syncthreads();
-  Elem* stage = reinterpret_cast<Elem*>(smem_raw + (base - smem_addr(smem_raw)));
+  Elem* stage = reinterpret_cast<Elem*>(sbase);
   finish_tile<D, DT>(o, st, stage, warp * 16, m0, p, b, h, lane);
   __syncwarp();
   store_rows<D, 16>(stage, warp * 16, og, m0, p, lane);
@@ -135,14 +136,21 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
 #endif
 }
 
+// Host, for both sm90a attention kernels: the entry points' checks, then the K and V tensor maps
+// (boxes of BN rows).
+template <typename C, typename Params>
+int prepare_tma_launch(const Params* p, sparsed_sparse_params* sp, CUtensorMap* kmap, CUtensorMap* vmap) {
+  SPARSED_TRY((prepare_launch<C, Params>(p, sp, 9, true)));
+  const sparsed_dense_params& a = sp->attn;
+  SPARSED_TRY(make_rows_tensor_map(kmap, "k", a.k, a.k_stride, a.batch, a.nk, a.hkv, C::D, C::BN));
+  return make_rows_tensor_map(vmap, "v", a.v, a.v_stride, a.batch, a.nk, a.hkv, C::D, C::BN);
+}
+
 template <typename C, typename Params>
 int launch_dense_sm90(const Params* p, uint64_t stream) {
   sparsed_sparse_params sp;
-  SPARSED_TRY((prepare_launch<C, Params>(p, &sp, 9, true)));
-  const sparsed_dense_params& a = sp.attn;
   CUtensorMap kmap, vmap;
-  SPARSED_TRY(make_rows_tensor_map(&kmap, "k", a.k, a.k_stride, a.batch, a.nk, a.hkv, C::D, C::BN));
-  SPARSED_TRY(make_rows_tensor_map(&vmap, "v", a.v, a.v_stride, a.batch, a.nk, a.hkv, C::D, C::BN));
+  SPARSED_TRY((prepare_tma_launch<C, Params>(p, &sp, &kmap, &vmap)));
   return launch_kernel<C>(dense_fwd_sm90_kernel<C>, &sp, stream, kmap, vmap);
 }
 

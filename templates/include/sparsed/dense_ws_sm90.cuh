@@ -9,9 +9,7 @@
 // as soon as S_j is done, V_j's after P_j V_j. One CTA an SM (its 160 KB of shared memory at hd128).
 // Semantics: shared/DESIGN.md section 1; the softmax is dense_fwd.cuh's, in three pieces.
 #pragma once
-#include "sparsed/dense_fwd.cuh"
-#include "sparsed/tma.cuh"
-#include "sparsed/wgmma.cuh"
+#include "sparsed/dense_fwd_sm90.cuh"  // prepare_tma_launch, and dense_fwd.cuh's softmax pieces
 
 namespace sparsed {
 
@@ -174,12 +172,10 @@ __global__ void __launch_bounds__(C::THREADS, 1)
 template <typename C, typename Params>
 int launch_dense_ws_sm90(const Params* p, uint64_t stream) {
   sparsed_sparse_params sp;
-  SPARSED_TRY((prepare_launch<C, Params>(p, &sp, 9, true)));
-  const sparsed_dense_params& a = sp.attn;
   CUtensorMap qmap, kmap, vmap;
+  SPARSED_TRY((prepare_tma_launch<C, Params>(p, &sp, &kmap, &vmap)));
+  const sparsed_dense_params& a = sp.attn;
   SPARSED_TRY(make_rows_tensor_map(&qmap, "q", a.q, a.q_stride, a.batch, a.nq, a.hq, C::D, 64));
-  SPARSED_TRY(make_rows_tensor_map(&kmap, "k", a.k, a.k_stride, a.batch, a.nk, a.hkv, C::D, C::BN));
-  SPARSED_TRY(make_rows_tensor_map(&vmap, "v", a.v, a.v_stride, a.batch, a.nk, a.hkv, C::D, C::BN));
   return launch_kernel<C>(dense_ws_sm90_kernel<C>, &sp, stream, qmap, kmap, vmap);
 }
 

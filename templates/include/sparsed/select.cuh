@@ -154,17 +154,6 @@ __device__ inline void qk_tile(float (&s)[BN / 8][4], const uint32_t (&qf)[D / 1
   }
 }
 
-// The running max of row r (0: the thread's first row, 1: its row + 8) after tile s, in all four
-// lanes of the row (the shuffles: call it from warp-uniform code).
-template <int BN>
-__device__ inline float row_max(const float (&s)[BN / 8][4], int r, float running) {
-  float mx = running;
-#pragma unroll
-  for (int i = 0; i < BN / 8; ++i) mx = fmaxf(mx, fmaxf(s[i][2 * r], s[i][2 * r + 1]));
-  mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-  return fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-}
-
 template <int BN>
 __device__ inline void stats_update(const float (&s)[BN / 8][4], RowStats& st, float sl2) {
 #pragma unroll

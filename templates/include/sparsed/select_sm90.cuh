@@ -110,7 +110,7 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   const uint32_t base = (smem_addr(smem_raw) + 1023) & ~1023u;  // swizzle atoms need 1024-B alignment
   unsigned char* const sbase = smem_raw + (base - smem_addr(smem_raw));
   const uint32_t sQ = base, sK = base + C::kQBytes;  // tile t in stage t % ST
-  const tma::RefillRing<ST> ring(base + plan.bar_off, reinterpret_cast<int*>(sbase + plan.bar_off + 8 * ST));  // K tiles
+  const tma::RefillRing<ST> ring(sbase + plan.bar_off);  // the K tiles
   uint64_t* keys = reinterpret_cast<uint64_t*>(sbase + C::kQBytes);  // after the passes (over the stages)
   unsigned char* flags = sbase + plan.flags_off;
   int* wcount = reinterpret_cast<int*>(sbase + plan.wcount_off);

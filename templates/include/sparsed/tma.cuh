@@ -76,14 +76,15 @@ struct Ring {
 // A ring of STAGES stages that the consumers refill themselves: the last consumer warp to release a
 // stage copies the tile STAGES further on into it, at once. No thread ever waits for a free stage
 // (Ring's loading thread does, and its warp with it), and a copy goes out the moment its stage is
-// free, not when a loading thread next looks. `bars` points at STAGES 8-byte "full" barriers
-// followed by STAGES release counters (4 of their 8 bytes used); `counts` is the same counters'
-// generic address. A counter only grows: tile t's releases take it to (t / STAGES + 1) * warps.
+// free, not when a loading thread next looks. `bars` (shared memory) holds STAGES 8-byte "full"
+// barriers followed by STAGES release counters (4 of their 8 bytes used). A counter only grows:
+// tile t's releases take it to (t / STAGES + 1) * warps.
 template <int STAGES>
 struct RefillRing {
-  uint32_t full;
+  uint32_t full;  // shared address of the first barrier
   int* counts;
-  __device__ RefillRing(uint32_t bars, int* counts_) : full(bars), counts(counts_) {}
+  __device__ explicit RefillRing(unsigned char* bars)
+      : full((uint32_t)__cvta_generic_to_shared(bars)), counts(reinterpret_cast<int*>(bars + 8 * STAGES)) {}
   // One thread, before anyone uses the ring (then a CTA barrier).
   __device__ void init() const {
     for (int s = 0; s < STAGES; ++s) {
