@@ -35,12 +35,13 @@ Variant selection (comma-separated lists; each defaults to everything supported)
   --block-m LIST     query rows per CTA (${BLOCK_MS.join(", ")}); default per head dim
   --block-n LIST     keys per pipeline step (${BLOCK_NS.join(", ")}); for select, the pattern block size
                      b; default per head dim
-  --warps LIST       warps per CTA (${WARPS.join(", ")}), each owning 16 or 32 rows; sm90a dense_fwd and
-                     sparse_fwd at blockM 128 also take 12 (blockM / 16 + 4: a producer warpgroup, the
-                     warp-specialized kernel); default per head dim
+  --warps LIST       warps per CTA (${WARPS.join(", ")}), each owning 16 or 32 rows; sm90a kernels at
+                     blockM 128 also take 12 (blockM / 16 + 4: a producer warpgroup, the warp-specialized
+                     kernels); default per head dim
   --stages LIST      pipeline stages of the K/V tile ring (${STAGES.join(", ")}): 2 for the
-                     double-buffered kernels (sm80, sm90a dense_fwd and sparse_fwd), 3 to 8 for sm90a select;
-                     default per variant (sm90a select: 4 at blockM 128, else 6; others 2)
+                     double-buffered kernels (sm80, sm90a dense_fwd and sparse_fwd), 3 to 8 for sm90a select,
+                     2 to 4 for the warp-specialized select; default per variant (sm90a select: 3
+                     warp-specialized, 4 at blockM 128, else 6; others 2)
   --variant LIST     explicit variant ids (e.g. dense_fwd_hd128_bm128_bn64_w8_s2_bf16_sm80: op, head
                      dim, blockM, blockN, warps, stages, dtype, arch), instead of the cross product
                      of the flags above

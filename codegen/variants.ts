@@ -10,22 +10,24 @@ export const WARPS = [2, 4, 8, 12, 16] as const;
 /**
  * Pipeline stages of the K/V (or K) tile ring. The double-buffered kernels (every sm80 kernel, by
  * cp.async; sm90a dense_fwd and sparse_fwd, by TMA) take 2 only. The sm90a select kernel's TMA ring
- * of 64-key tiles takes 3 to 8 (its two-tiles-per-step loop deadlocks below 3).
+ * of 64-key tiles takes 3 to 8 (its two-tiles-per-step loop deadlocks below 3); the warp-specialized
+ * select's ring of 128-key tiles 2 to 4 (what shared memory holds beside the importance rows).
  */
 export const STAGES = [2, 3, 4, 5, 6, 7, 8] as const;
 export const DOUBLE_BUFFER_STAGES = 2;
 export const SELECT_SM90_MIN_STAGES = 3;
 export const SELECT_SM90_MAX_STAGES = 8;
+export const SELECT_WS_STAGES = [2, 3, 4] as const;
 /** Pattern block sizes of SparseD (shared/DESIGN.md section 1). */
 export const PATTERN_BLOCKS = [32, 64, 128] as const;
 
 /**
- * Whether a config is the warp-specialized sm90a attention kernel: one producer warpgroup (TMA copies)
- * beside blockM / 64 consumer warpgroups, so warps = blockM / 16 + 4 (templates/include/sparsed/
- * dense_ws_sm90.cuh; blockM 128 only: two consumers).
+ * Whether a config is a warp-specialized sm90a kernel: one producer warpgroup (TMA copies) beside
+ * blockM / 64 consumer warpgroups, so warps = blockM / 16 + 4 (templates/include/sparsed/
+ * dense_ws_sm90.cuh, select_ws_sm90.cuh; blockM 128 only: two consumers).
  */
-export function hasProducer(cfg: Pick<VariantConfig, "op" | "arch" | "blockM" | "warps">): boolean {
-  return cfg.arch === "sm90a" && cfg.op !== "select" && cfg.warps === cfg.blockM / 16 + 4;
+export function hasProducer(cfg: Pick<VariantConfig, "arch" | "blockM" | "warps">): boolean {
+  return cfg.arch === "sm90a" && cfg.warps === cfg.blockM / 16 + 4;
 }
 export const PRODUCER_BLOCK_M = 128;
 
@@ -69,10 +71,14 @@ const t = (blockM: number, blockN: number, warps: number, stages: number): Tiles
 
 /**
  * The stages a config gets when none are asked for: 2 for the double-buffered kernels; for sm90a select 4 up
- * to two warpgroups (blockM <= 128: what two CTAs an SM leave room for), else 6.
+ * to two warpgroups (blockM <= 128: what two CTAs an SM leave room for), else 6; 3 for the
+ * warp-specialized select.
  */
-export function defaultStages(cfg: Pick<VariantConfig, "op" | "arch" | "blockM">): number {
-  if (cfg.op === "select" && cfg.arch === "sm90a") return cfg.blockM <= 128 ? 4 : 6;
+export function defaultStages(cfg: Pick<VariantConfig, "op" | "arch" | "blockM"> & { warps?: number }): number {
+  if (cfg.op === "select" && cfg.arch === "sm90a") {
+    if (cfg.warps !== undefined && hasProducer({ ...cfg, warps: cfg.warps })) return 3;
+    return cfg.blockM <= 128 ? 4 : 6;
+  }
   return DOUBLE_BUFFER_STAGES;
 }
 
@@ -105,10 +111,12 @@ export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tile
   select: {
     sm80: { 64: [t(32, 32, 2, 2), t(64, 64, 4, 2), t(128, 128, 8, 2)], 128: [t(32, 32, 2, 2), t(64, 64, 4, 2), t(128, 128, 8, 2)] },
     sm90a: {
-      // b = 128: bm128 (two CTAs an SM) measured 0.61x/0.57x a dense call at 16k/64k, bm256 0.63x/0.57x.
-      // Stages: 4 at bm128 (two CTAs an SM), 6 at bm256 (defaultStages).
-      64: [t(128, 32, 8, 4), t(256, 64, 16, 6), t(128, 128, 8, 4), t(128, 64, 8, 4), t(256, 128, 16, 6)],
-      128: [t(128, 32, 8, 4), t(256, 64, 16, 6), t(128, 128, 8, 4), t(128, 64, 8, 4), t(256, 128, 16, 6)],
+      // The warp-specialized kernel first (w12: a producer warpgroup, two consumers, 128-key tiles):
+      // at hd128 b = 128 0.62-0.66x a dense call against 0.72-0.74x for bm128 w8 in the same runs
+      // (2026-11-27-h200-s5). Then bm128 (two CTAs an SM) and bm256; stages: 3 for the warp-specialized
+      // kernel, 4 at bm128, 6 at bm256 (defaultStages).
+      64: [t(128, 128, 12, 3), t(128, 64, 12, 3), t(128, 32, 12, 3), t(128, 32, 8, 4), t(256, 64, 16, 6), t(128, 128, 8, 4), t(128, 64, 8, 4), t(256, 128, 16, 6)],
+      128: [t(128, 128, 12, 3), t(128, 64, 12, 3), t(128, 32, 12, 3), t(128, 32, 8, 4), t(256, 64, 16, 6), t(128, 128, 8, 4), t(128, 64, 8, 4), t(256, 128, 16, 6)],
     },
   },
 };
@@ -118,6 +126,9 @@ export const MAX_SMEM_BYTES: Record<Arch, number> = { sm80: 163 * 1024, sm90a: 2
 
 /** sm90a select: keys per pipeline step (templates/include/sparsed/select_sm90.cuh). */
 export const SELECT_SM90_KEY_TILE = 64;
+/** The warp-specialized sm90a select: keys per tile and deferred generation blocks (select_ws_sm90.cuh). */
+const SELECT_WS_KEY_TILE = 128;
+const SELECT_WS_DEFER_GEN = 16;
 /** sm90a select with a short generation part deferred: entries of 8 bytes, 8192 per row block (kDeferGen). */
 const SELECT_SM90_DEFER_BYTES = 8192;
 
@@ -131,6 +142,11 @@ const SELECT_SM90_DEFER_BYTES = 8192;
  */
 export function smemBytes(cfg: VariantConfig): number {
   const tile = (rows: number) => rows * cfg.headDim * 2;
+  if (cfg.op === "select" && cfg.arch === "sm90a" && hasProducer(cfg)) {
+    // make_plan_ws: Q, the ring, its barriers and Q's, the entries and denominators, the per-warp counts.
+    const wcount = Math.ceil((4 * (cfg.warps - 4)) / 16) * 16;
+    return tile(cfg.blockM) + cfg.stages * tile(SELECT_WS_KEY_TILE) + 16 * cfg.stages + 16 + 8 * cfg.blockM * (SELECT_WS_DEFER_GEN + 1) + wcount + 1024;
+  }
   if (cfg.op === "select" && cfg.arch === "sm90a") {
     const wgs = cfg.blockM / 64;
     const sub = cfg.blockN < SELECT_SM90_KEY_TILE ? SELECT_SM90_KEY_TILE / cfg.blockN : 1;
@@ -166,7 +182,7 @@ export function parseVariantId(id: string): VariantConfig {
   if (!m) {
     const old = OLD_ID_PATTERN.exec(id);
     const hint = old
-      ? `; ids now spell the pipeline stages after the warps: ${old[1]}${old[2]}_s${defaultStages({ op: old[1] as Op, arch: old[5] as Arch, blockM: Number(old[3]) })}_${old[4]}_${old[5]}`
+      ? `; ids now spell the pipeline stages after the warps: ${old[1]}${old[2]}_s${defaultStages({ op: old[1] as Op, arch: old[5] as Arch, blockM: Number(old[3]), warps: Number(/_w(\d+)/.exec(old[2])![1]) })}_${old[4]}_${old[5]}`
       : "";
     throw new Error(`not a variant id: "${id}" (expected e.g. dense_fwd_hd128_bm128_bn64_w8_s2_bf16_sm80${hint})`);
   }
@@ -223,17 +239,19 @@ export function validateVariant(cfg: VariantConfig): string[] {
   if (cfg.arch === "sm90a") {
     if (hasProducer(cfg)) {
       if (cfg.blockM !== PRODUCER_BLOCK_M)
-        problems.push(`the warp-specialized sm90a attention kernel (warps = blockM / 16 + 4: a producer warpgroup) takes blockM ${PRODUCER_BLOCK_M} only (two consumer warpgroups)`);
+        problems.push(`the warp-specialized sm90a kernels (warps = blockM / 16 + 4: a producer warpgroup) take blockM ${PRODUCER_BLOCK_M} only (two consumer warpgroups)`);
     } else if (rowsPerWarp !== 16) {
       problems.push(
-        `sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = ${cfg.blockM / 16}` +
-          (cfg.op === "select" ? "" : ` (or ${cfg.blockM / 16 + 4} with a producer warpgroup, at blockM ${PRODUCER_BLOCK_M})`),
+        `sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = ${cfg.blockM / 16} (or ${cfg.blockM / 16 + 4} with a producer warpgroup, at blockM ${PRODUCER_BLOCK_M})`,
       );
     }
     if (cfg.blockN === 32 && cfg.op !== "select") problems.push("sm90a attention kernels take blockN 64 or 128");
   }
   // Stages: what each kernel's pipeline is written for (STAGES lists the union).
-  if (cfg.op === "select" && cfg.arch === "sm90a") {
+  if (cfg.op === "select" && cfg.arch === "sm90a" && hasProducer(cfg)) {
+    if (!(SELECT_WS_STAGES as readonly number[]).includes(cfg.stages))
+      problems.push(`stages ${cfg.stages}: the warp-specialized sm90a select's ring of 128-key tiles takes ${SELECT_WS_STAGES.join(", ")} stages`);
+  } else if (cfg.op === "select" && cfg.arch === "sm90a") {
     if (!Number.isInteger(cfg.stages) || cfg.stages < SELECT_SM90_MIN_STAGES || cfg.stages > SELECT_SM90_MAX_STAGES)
       problems.push(
         `stages ${cfg.stages}: the sm90a select TMA ring takes ${SELECT_SM90_MIN_STAGES} to ${SELECT_SM90_MAX_STAGES} stages (below ${SELECT_SM90_MIN_STAGES} its two-tiles-per-step loop deadlocks)`,
@@ -276,7 +294,7 @@ export function expandVariants(sel: VariantSelection = {}): VariantConfig[] {
             ? (sel.blockMs ?? [first?.blockM ?? 0]).flatMap((blockM) =>
                 (sel.blockNs ?? [first?.blockN ?? 0]).flatMap((blockN) =>
                   (sel.warps ?? [first?.warps ?? 0]).flatMap((warps) =>
-                    (sel.stages ?? [defaultStages({ op, arch: arch as Arch, blockM })]).map((stages) => t(blockM, blockN, warps, stages)),
+                    (sel.stages ?? [defaultStages({ op, arch: arch as Arch, blockM, warps })]).map((stages) => t(blockM, blockN, warps, stages)),
                   ),
                 ),
               )

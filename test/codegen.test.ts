@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HELP, main, parseArgs, UsageError } from "../codegen/cli";
 import { compileTemplate, renderVariant, templateContext } from "../codegen/render";
-import { expandVariants, parseVariantId, smemBytes, validateVariant, variantId, type VariantConfig } from "../codegen/variants";
+import { expandVariants, hasProducer, parseVariantId, smemBytes, validateVariant, variantId, type VariantConfig } from "../codegen/variants";
 
 const hd128: VariantConfig = { op: "dense_fwd", headDim: 128, blockM: 192, blockN: 128, warps: 12, stages: 2, dtype: "bf16", arch: "sm90a" };
 
@@ -18,18 +18,23 @@ describe("variant naming", () => {
 
   test("ids round-trip for the whole default space", () => {
     const all = expandVariants();
-    // Per dtype: dense 3 (hd64) + 4 (hd128), sparse 6 + 6, select 8 + 8 (sm80 3, sm90a 5).
-    expect(all.length).toBe(2 * (3 + 4 + 6 + 6 + 8 + 8));
+    // Per dtype: dense 3 (hd64) + 4 (hd128), sparse 6 + 6, select 11 + 11 (sm80 3, sm90a 5 + 3 warp-specialized).
+    expect(all.length).toBe(2 * (3 + 4 + 6 + 6 + 11 + 11));
     // The warp-specialized attention kernels: a producer warpgroup beside two consumers, at blockM 128.
     const ws = all.filter((v) => v.op !== "select" && v.arch === "sm90a" && v.warps === v.blockM / 16 + 4);
     expect(ws.length).toBe(2 * 4);
     expect(ws.every((v) => v.blockM === 128 && v.blockN === 128)).toBe(true);
     const select = all.filter((v) => v.op === "select");
     expect(select.filter((v) => v.arch === "sm80").every((v) => v.blockM === v.blockN && v.warps === v.blockM / 16)).toBe(true);
-    // sm90a: every pattern block size, each CTA whole warpgroups of whole blocks.
+    // sm90a: every pattern block size, each CTA whole warpgroups of whole blocks; the warp-specialized
+    // kernel (a producer warpgroup beside two consumers, 128 rows) at each block size too.
     const sm90 = select.filter((v) => v.arch === "sm90a");
     expect(new Set(sm90.map((v) => v.blockN))).toEqual(new Set([32, 64, 128]));
-    expect(sm90.every((v) => v.blockM % 64 === 0 && v.blockM % v.blockN === 0 && v.warps === v.blockM / 16)).toBe(true);
+    expect(sm90.every((v) => v.blockM % 64 === 0 && v.blockM % v.blockN === 0 && (v.warps === v.blockM / 16 || v.warps === v.blockM / 16 + 4))).toBe(true);
+    const wsSelect = sm90.filter((v) => hasProducer(v));
+    expect(wsSelect.length).toBe(2 * 2 * 3);
+    expect(wsSelect.every((v) => v.blockM === 128 && v.warps === 12 && v.stages === 3)).toBe(true);
+    expect(new Set(wsSelect.map((v) => v.blockN))).toEqual(new Set([32, 64, 128]));
     expect(new Set(all.map(variantId)).size).toBe(all.length);
     for (const v of all) expect(parseVariantId(variantId(v))).toEqual(v);
   });

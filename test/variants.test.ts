@@ -1,7 +1,7 @@
 // The variant space without a GPU: every rejection reason on a config that breaks only that rule, the
 // id format (stages after the warps) and its round trip, and the parse errors of malformed ids.
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_TILES, defaultStages, expandVariants, parseVariantId, smemBytes, validateVariant, variantId, type VariantConfig } from "../codegen/variants";
+import { DEFAULT_TILES, defaultStages, expandVariants, hasProducer, parseVariantId, smemBytes, validateVariant, variantId, type VariantConfig } from "../codegen/variants";
 
 // Valid configs, one per kernel family; each case below changes what breaks exactly one rule.
 const dense90: VariantConfig = { op: "dense_fwd", headDim: 128, blockM: 128, blockN: 64, warps: 8, stages: 2, dtype: "bf16", arch: "sm90a" };
@@ -45,7 +45,17 @@ describe("each rejection reason, alone", () => {
     [
       "the warp-specialized kernel takes blockM 128",
       { ...dense90, blockM: 64, warps: 8 },
-      "the warp-specialized sm90a attention kernel (warps = blockM / 16 + 4: a producer warpgroup) takes blockM 128 only (two consumer warpgroups)",
+      "the warp-specialized sm90a kernels (warps = blockM / 16 + 4: a producer warpgroup) take blockM 128 only (two consumer warpgroups)",
+    ],
+    [
+      "the warp-specialized select takes blockM 128",
+      { ...select90, blockM: 256, warps: 20, stages: 3 },
+      "warps 20 is not supported (supported: 2, 4, 8, 12, 16)",
+    ],
+    [
+      "the warp-specialized select's ring of 128-key tiles takes 2 to 4 stages",
+      { ...select90, warps: 12, stages: 5 },
+      "stages 5: the warp-specialized sm90a select's ring of 128-key tiles takes 2, 3, 4 stages",
     ],
     ["sm90a attention blockN 32", { ...dense90, blockN: 32 }, "sm90a attention kernels take blockN 64 or 128"],
     [
@@ -146,10 +156,11 @@ describe("ids", () => {
       expect(parseVariantId(variantId(v))).toEqual(v);
       expect(v.stages).toBe(defaultStages(v));
     }
-    // Today's sm90a select rings: 4 at blockM 128, 6 at blockM 256; every other family 2.
+    // Today's sm90a select rings: 4 at blockM 128, 6 at blockM 256, 3 for the warp-specialized
+    // kernel (128-key tiles); every other family 2.
     const sm90Select = all.filter((v) => v.op === "select" && v.arch === "sm90a");
     expect(sm90Select.length).toBeGreaterThan(0);
-    for (const v of sm90Select) expect(v.stages).toBe(v.blockM === 128 ? 4 : 6);
+    for (const v of sm90Select) expect(v.stages).toBe(hasProducer(v) ? 3 : v.blockM === 128 ? 4 : 6);
     expect(all.filter((v) => !(v.op === "select" && v.arch === "sm90a")).every((v) => v.stages === 2)).toBe(true);
   });
 
@@ -160,6 +171,9 @@ describe("ids", () => {
       "dense_fwd_hd128_bm192_bn128_w12_s2_bf16_sm90a",
     ]);
     expect(DEFAULT_TILES.select.sm90a![128].map((x) => `bm${x.blockM}_bn${x.blockN}_w${x.warps}_s${x.stages}`)).toEqual([
+      "bm128_bn128_w12_s3",
+      "bm128_bn64_w12_s3",
+      "bm128_bn32_w12_s3",
       "bm128_bn32_w8_s4",
       "bm256_bn64_w16_s6",
       "bm128_bn128_w8_s4",

@@ -29,15 +29,11 @@ struct DenseWsSm90Config {
   static constexpr int CTAS_PER_SM = 1;
 };
 
-__device__ inline void setmaxnreg_dec40() { asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory"); }
-__device__ inline void setmaxnreg_inc232() { asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory"); }
-
 template <typename C>
 __global__ void __launch_bounds__(C::THREADS, 1)
     dense_ws_sm90_kernel(const sparsed_sparse_params sp, const __grid_constant__ CUtensorMap qmap, const __grid_constant__ CUtensorMap kmap,
                          const __grid_constant__ CUtensorMap vmap) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  static_assert(C::kProducerRegs == 40 && C::kConsumerRegs == 232, "setmaxnreg immediates");
   const sparsed_dense_params& p = sp.attn;
   constexpr int D = C::D, BN = C::BN;
   using Elem = typename C::Elem;
@@ -65,13 +61,9 @@ __global__ void __launch_bounds__(C::THREADS, 1)
   __syncthreads();  // the barriers are initialized before anyone waits on them
 
   if (wg == 0) {  // the producer: one thread issues every copy, in the order the consumers use them
-    setmaxnreg_dec40();
+    sm90::setmaxnreg_dec<C::kProducerRegs>();
     if (tid == 0) {
-      tma::arrive_expect_tx(bar_q, C::kQBytes);
-#pragma unroll
-      for (int c = 0; c < C::CONSUMERS; ++c)
-#pragma unroll
-        for (int cb = 0; cb < D / 64; ++cb) tma::load_4d(sQ + c * 64 * D * 2 + cb * 64 * 128, &qmap, bar_q, cb * 64, m0 + c * 64, h, b);
+      tma::load_q_rows<D, C::CONSUMERS>(sQ, &qmap, bar_q, m0, h, b);
       for (int j = 0; j < n; ++j) {
         const int key0 = tiles.key0(j);
         const uint32_t bk = ring_k.acquire(j, C::kTileBytes), kst = sK + (j & 1) * C::kTileBytes;
@@ -86,7 +78,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
   }
 
   // A consumer: rows [c * 64, c * 64 + 64) of the tile, this warp's 16 of them.
-  setmaxnreg_inc232();
+  sm90::setmaxnreg_inc<C::kConsumerRegs>();
   const int c = wg - 1, cw = warp - 4;  // consumer index, warp index among the consumers
   const float sl2 = p.scale * 1.4426950408889634f;
   const sm90::Sw128Desc dq(sQ + c * 64 * D * 2, 16);

@@ -101,6 +101,19 @@ inline void plan_counts(const sparsed_select_params* p, int bs, SelectPlan* s) {
 
 inline int32_t clamp_offset(int64_t off) { return (int32_t)std::min<int64_t>(off, INT32_MAX); }
 
+// The end of the sm90a kernels' shared-memory plans: from `off`, the kept flags [nkb] (bytes) and the
+// compaction's per-warp counts [warps] (int32), then the slack that aligns the base to 1024 bytes.
+// Returns the total.
+inline int64_t finish_plan_sm90(SelectPlan* s, int64_t off, int warps) {
+  s->flags_off = clamp_offset(off);
+  off += round_up(s->nkb, 16);
+  s->wcount_off = clamp_offset(off);
+  off += round_up(4LL * warps, 16);
+  const int64_t total = off + 1024;
+  s->smem_bytes = clamp_offset(total);
+  return total;
+}
+
 // Shared memory (bytes from the start of the dynamic allocation):
 //   [0, A)          region A: the two K stages (2 tiles) while the passes run, then the sort keys
 //                   (uint64, sort_n of them); A = max(2 tiles, 8 * sort_n)
@@ -242,9 +255,19 @@ __device__ inline uint64_t importance_key(float v, int j) {
 }
 __device__ inline int key_block(uint64_t key) { return int(0xFFFFFFFFu - uint32_t(key)); }
 
-// Bitonic sort of n (a power of two) keys in shared memory, descending. Each phase's n/2
-// compare-exchanges touch disjoint pairs; a barrier ends every phase (the last one included).
-template <int NT>
+// A barrier among the NT threads [FIRST, FIRST + NT) of the CTA: __syncthreads when they are the
+// whole CTA (FIRST = 0), else named barrier 1 (a warp-specialized kernel's consumers, whose producer
+// warps have exited).
+template <int NT, int FIRST>
+__device__ inline void threads_sync() {
+  if constexpr (FIRST == 0) __syncthreads();
+  else asm volatile("bar.sync 1, %0;\n" ::"n"(NT) : "memory");
+}
+
+// Bitonic sort of n (a power of two) keys in shared memory, descending, by threads [FIRST, FIRST + NT)
+// (tid counted from FIRST). Each phase's n/2 compare-exchanges touch disjoint pairs; a barrier ends
+// every phase (the last one included).
+template <int NT, int FIRST = 0>
 __device__ inline void bitonic_sort_desc(uint64_t* keys, int n, int tid) {
   for (int k = 2; k <= n; k <<= 1)
     for (int jj = k >> 1; jj > 0; jj >>= 1) {
@@ -257,7 +280,7 @@ __device__ inline void bitonic_sort_desc(uint64_t* keys, int n, int tid) {
           keys[m] = a;
         }
       }
-      __syncthreads();
+      threads_sync<NT, FIRST>();
     }
 }
 
@@ -265,30 +288,31 @@ __device__ inline void bitonic_sort_desc(uint64_t* keys, int n, int tid) {
 // j >= g) and the top kB of the generation part, by a bitonic sort of (importance, index) keys (ties:
 // the lower index first, as in the CPU reference), written as an ascending list, its count, and -1 in
 // the unused slots. importance_p(j) for j in [0, nkb) and importance_g(j - g) for j in [g, nkb) give
-// the row's block sums. All NT threads call it; keys holds sort_n entries, flags nkb bytes, wcount
-// one int per warp. Returns after a barrier, so the caller may reuse every buffer.
-template <int NT, typename ImpP, typename ImpG>
+// the row's block sums. The NT threads [FIRST, FIRST + NT) call it (threads_sync); keys holds sort_n
+// entries, flags nkb bytes, wcount one int per warp. Returns after a barrier, so the caller may reuse
+// every buffer.
+template <int NT, int FIRST = 0, typename ImpP, typename ImpG>
 __device__ inline void write_pattern_row(const sparsed_select_params& p, const SelectPlan& plan, int qb, int b, int h, uint64_t* keys,
                                          unsigned char* flags, int* wcount, ImpP importance_p, ImpG importance_g) {
   constexpr int WARPS = NT / 32;
-  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int tid = threadIdx.x - FIRST, warp = tid / 32, lane = tid % 32;
   const int nkb = plan.nkb, gblk = plan.g, ngen = plan.ngen;
   for (int idx = tid; idx < plan.sort_n; idx += NT) keys[idx] = idx < nkb ? importance_key(importance_p(idx), idx) : 0;
   for (int jb = tid; jb < nkb; jb += NT) flags[jb] = 0;
-  __syncthreads();
-  bitonic_sort_desc<NT>(keys, plan.sort_n, tid);
+  threads_sync<NT, FIRST>();
+  bitonic_sort_desc<NT, FIRST>(keys, plan.sort_n, tid);
   for (int idx = tid; idx < plan.kA; idx += NT) {
     const int jb = key_block(keys[idx]);
     if (jb < gblk) flags[jb] = 1;  // the prompt part drops blocks j >= g
   }
   if (plan.kB > 0) {
-    __syncthreads();  // the prompt keys are read; the generation part's keys replace them
+    threads_sync<NT, FIRST>();  // the prompt keys are read; the generation part's keys replace them
     for (int idx = tid; idx < plan.sort_gen; idx += NT) keys[idx] = idx < ngen ? importance_key(importance_g(idx), gblk + idx) : 0;
-    __syncthreads();
-    bitonic_sort_desc<NT>(keys, plan.sort_gen, tid);
+    threads_sync<NT, FIRST>();
+    bitonic_sort_desc<NT, FIRST>(keys, plan.sort_gen, tid);
     for (int idx = tid; idx < plan.kB; idx += NT) flags[key_block(keys[idx])] = 1;
   }
-  __syncthreads();
+  threads_sync<NT, FIRST>();
 
   // The union as an ascending list: per chunk of NT blocks, a ballot gives each kept block its rank.
   const int64_t prow = ((int64_t)b * p.hq + h) * plan.nqb + qb;
@@ -299,7 +323,7 @@ __device__ inline void write_pattern_row(const sparsed_select_params& p, const S
     const bool keep = jb < nkb && flags[jb] != 0;
     const unsigned ballot = __ballot_sync(0xffffffffu, keep);
     if (lane == 0) wcount[warp] = __popc(ballot);
-    __syncthreads();
+    threads_sync<NT, FIRST>();
     int before = total, chunk = 0;
 #pragma unroll
     for (int w = 0; w < WARPS; ++w) {
@@ -309,7 +333,7 @@ __device__ inline void write_pattern_row(const sparsed_select_params& p, const S
     }
     if (keep) out_idx[before + __popc(ballot & ((1u << lane) - 1u))] = jb;
     total += chunk;
-    __syncthreads();  // wcount is rewritten by the next chunk
+    threads_sync<NT, FIRST>();  // wcount is rewritten by the next chunk
   }
   for (int n = total + tid; n < nkb; n += NT) out_idx[n] = -1;
   if (tid == 0) reinterpret_cast<int*>(p.pattern.counts)[prow] = total;

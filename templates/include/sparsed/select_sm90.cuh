@@ -36,7 +36,8 @@ namespace sparsed {
 
 // STAGES: the depth of the K tile ring (codegen/variants.ts picks it per variant: by default 4 up to
 // two warpgroups, what two CTAs an SM leave room for, else 6).
-template <int D_, int BS_, int BM_, int STAGES_, typename DT_>
+// Tag: void, or the config of a kernel that falls back to this one (a distinct instantiation).
+template <int D_, int BS_, int BM_, int STAGES_, typename DT_, typename Tag_ = void>
 struct SelectSm90Config {
   static constexpr int D = D_, BS = BS_, BM = BM_, BN = 64;
   static constexpr int WARPS = BM / 16, THREADS = WARPS * 32, WGS = BM / 64;
@@ -65,6 +66,44 @@ struct SelectSm90Config {
 
 namespace sel {
 
+// A tile of generation keys when the generation part is deferred (segment G, see the header): the
+// generation statistics as in stats_update (an online row max), and each (row, generation block) sum
+// of 2^(s sl2 - m) with the running max m it was taken against, written to the entries [row][KD] once
+// the block is complete. A block of several tiles (BS > BN) carries its sums in acc, rescaled when the
+// max grows; `flush` marks its last tile. row_entry: the entries of the thread's first row (its
+// second row's are 8 rows on). Every tile holds a real key, so the max is finite.
+template <int BN, int BS, int KD>
+__device__ inline void defer_gen_tile(const float (&cur)[BN / 8][4], RowStats& gen, float (&acc)[2], bool flush, int key0, int gblk, int ngen, float sl2,
+                                      float2* row_entry, int t4) {
+  constexpr int SUB = BN > BS ? BN / BS : 1, CPS = (BN > BS ? BS : BN) / 8, TPB = BS > BN ? BS / BN : 1;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const float mx = row_max<BN>(cur, r, gen.m[r]);
+    const float ms = mx * sl2;
+    const float rescale = fast_exp2(gen.m[r] * sl2 - ms);  // 0 on the first tile (m = -inf)
+    gen.m[r] = mx;
+    gen.l[r] *= rescale;
+    acc[r] *= rescale;
+#pragma unroll
+    for (int sub = 0; sub < SUB; ++sub) {
+      float part = 0.f;
+#pragma unroll
+      for (int i = sub * CPS; i < (sub + 1) * CPS; ++i) part += fast_exp2(fmaf(cur[i][2 * r], sl2, -ms)) + fast_exp2(fmaf(cur[i][2 * r + 1], sl2, -ms));
+      gen.l[r] += part;
+      if constexpr (TPB > 1) {
+        acc[r] += part;
+        if (!flush) continue;
+        part = acc[r];
+        acc[r] = 0.f;
+      }
+      part += __shfl_xor_sync(0xffffffffu, part, 1);
+      part += __shfl_xor_sync(0xffffffffu, part, 2);
+      const int jg = key0 / BS + sub - gblk;
+      if (t4 == 0 && jg < ngen) row_entry[8 * r * KD + jg] = make_float2(part, ms);
+    }
+  }
+}
+
 // Shared memory, from the 1024-byte-aligned base: Q [BM][D] (swizzled); STAGES K tiles, whose bytes
 // later hold the sort keys; per warpgroup importance imp_p [WGS][kWgQueryBlocks][nkb] and imp_g
 // [WGS][kWgQueryBlocks][ngen] (fp32); the slot arrays [WGS][4][4 warps][SUB] for each part; the
@@ -90,13 +129,7 @@ int64_t make_plan_sm90(const sparsed_select_params* p, SelectPlan* s) {
     s->defer_off = clamp_offset(off);
     off += 8LL * C::BM * (C::kDeferGen + 1);
   }
-  s->flags_off = clamp_offset(off);
-  off += round_up(s->nkb, 16);
-  s->wcount_off = clamp_offset(off);
-  off += round_up(4LL * C::WARPS, 16);
-  const int64_t total = off + 1024;  // slack to align the base
-  s->smem_bytes = clamp_offset(total);
-  return total;
+  return finish_plan_sm90(s, off, C::WARPS);
 }
 
 template <typename C>
@@ -210,43 +243,6 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
     if (j >= gblk) imp_g[q * ngen + (j - gblk)] = vg;
   };
 
-  // Segment G (deferred): the generation statistics as in stats_update, and each (row, generation
-  // block) sum of 2^(s sl2 - m) with the running max m it was taken against, to the entries. A block of
-  // several tiles carries its sum in acc_g, rescaled when the max grows.
-  auto fold_gen = [&](int t, float(&cur)[BN / 8][4]) {
-    const int key0 = key0_of(t);
-    const bool flush = (t - t2 + 1) % TPB == 0 || t == t3 - 1;
-    float acc[2] = {acc_p, acc_g};  // BS > BN: the two rows' running sums of the current block
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const float mx = row_max<BN>(cur, r, gen.m[r]);
-      const float ms = mx * sl2;                          // finite: every tile holds a real key
-      const float rescale = fast_exp2(gen.m[r] * sl2 - ms);  // 0 on the first tile (m = -inf)
-      gen.m[r] = mx;
-      gen.l[r] *= rescale;
-      acc[r] *= rescale;
-#pragma unroll
-      for (int sub = 0; sub < SUB; ++sub) {
-        float part = 0.f;
-#pragma unroll
-        for (int i = sub * CPS; i < (sub + 1) * CPS; ++i) part += fast_exp2(fmaf(cur[i][2 * r], sl2, -ms)) + fast_exp2(fmaf(cur[i][2 * r + 1], sl2, -ms));
-        gen.l[r] += part;
-        if constexpr (TPB > 1) {
-          acc[r] += part;
-          if (!flush) continue;
-          part = acc[r];
-          acc[r] = 0.f;
-        }
-        part += __shfl_xor_sync(0xffffffffu, part, 1);
-        part += __shfl_xor_sync(0xffffffffu, part, 2);
-        const int jg = key0 / BS + sub - gblk;
-        if (t4 == 0 && jg < ngen) entry[(warp * 16 + lane / 4 + 8 * r) * KD + jg] = make_float2(part, ms);
-      }
-    }
-    acc_p = acc[0];
-    acc_g = acc[1];
-  };
-
   // Folds tile t's scores into the row statistics (segments A, B) or the importance (G, P).
   auto fold_tile = [&](int t, float(&cur)[BN / 8][4]) {
     const int key0 = key0_of(t);
@@ -257,8 +253,12 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
       if (t >= tA) stats_update<BN>(cur, gen, sl2);
       return;
     }
-    if (t < t3) {
-      fold_gen(t, cur);
+    if (t < t3) {  // segment G
+      float acc[2] = {acc_p, acc_g};  // BS > BN: the two rows' running sums of the current block
+      const bool flush = (t - t2 + 1) % TPB == 0 || t == t3 - 1;
+      defer_gen_tile<BN, BS, KD>(cur, gen, acc, flush, key0, gblk, ngen, sl2, entry + (warp * 16 + lane / 4) * KD, t4);
+      acc_p = acc[0];
+      acc_g = acc[1];
       return;
     }
     if (t == t3) {  // segment P begins: each row's log2 denominators (the generation part's: not deferred)

@@ -45,6 +45,18 @@ __device__ inline void load_4d(uint32_t dst, const CUtensorMap* map, uint32_t ba
       "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
       : "memory");
 }
+// The producer's copy of a warp-specialized kernel's Q: CONSUMERS warpgroups of 64 rows, rows
+// [m0 + 64c, m0 + 64c + 64) at sq + c * 64 * D * 2 as D/64 column blocks of [64][64] (swizzled, as
+// wgmma reads them); arms `bar` for all of it. Rows past the map's end arrive as zeros.
+template <int D, int CONSUMERS>
+__device__ inline void load_q_rows(uint32_t sq, const CUtensorMap* qmap, uint32_t bar, int m0, int h, int b) {
+  arrive_expect_tx(bar, CONSUMERS * 64 * D * 2);
+#pragma unroll
+  for (int c = 0; c < CONSUMERS; ++c)
+#pragma unroll
+    for (int cb = 0; cb < D / 64; ++cb) load_4d(sq + c * 64 * D * 2 + cb * 64 * 128, qmap, bar, cb * 64, m0 + c * 64, h, b);
+}
+
 // A ring of STAGES shared-memory stages filled by TMA, tile t in stage t % STAGES, each stage with a
 // "full" barrier (the copy's bytes landed; phase t / STAGES) and an "empty" one (every consumer warp
 // released the stage). `bars` points at 2 * STAGES 8-byte barriers: full ones first.

@@ -26,6 +26,12 @@ __device__ inline void fence_operand(float (&d)[N][4]) {
     for (int j = 0; j < 4; ++j) asm volatile("" : "+f"(d[i][j])::"memory");
 }
 __device__ inline void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+// Warp specialization: a warpgroup lowers (producer) or raises (consumers) its register limit. Every
+// warp of the warpgroup executes it; REGS is a multiple of 8 in [24, 256].
+template <int REGS>
+__device__ inline void setmaxnreg_dec() { asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(REGS) : "memory"); }
+template <int REGS>
+__device__ inline void setmaxnreg_inc() { asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(REGS) : "memory"); }
 
 // Matrix descriptor of a tile stored in the 128-byte swizzle layout: rows of 64 elements (128 B),
 // 8-row atoms of 1024 B (SBO; the base must be 1024-byte aligned), LBO in bytes. Kept as its low
