@@ -9,12 +9,15 @@
 // every other instruction in the loop competes for the issue slots both need. So the loop holds only
 // the method: one thread of the producer warpgroup (setmaxnreg 40) issues every TMA copy (Q once, then
 // the 128-key K tiles through a STAGES-deep ring), and each consumer warpgroup (setmaxnreg 232, 64
-// query rows) issues S_{t+1} = Q K_{t+1}^T before it exponentiates S_t (two S
-// accumulators of 64 registers). Each warp keeps its own importance row [nkb] in shared memory: a complete kv block's sum
-// over the warp's 16 rows goes straight there, so no barrier runs inside the loop; the warps' rows are
-// added, in a fixed order, when the pattern row is written (deterministic, no atomics). Tiles of the
-// generation keys [g*b, Nk) come first, with an online row max (select_sm90.cuh's defer_gen_tile);
-// then the prompt keys [0, g*b) against the dense LSE.
+// query rows) issues S_{t+1} = Q K_{t+1}^T before it exponentiates S_t (two S accumulators of 64
+// registers). Each warp keeps its own importance row [nkb] in shared memory: a complete kv block's
+// sum over the warp's 16 rows goes straight there, so no barrier runs inside the loop; the warps'
+// rows are added, in a fixed order, when the pattern row is written (deterministic, no atomics).
+// Tiles of the generation keys [g*b, Nk) come first, with an online row max (select_sm90.cuh's
+// defer_gen_tile); then the prompt keys [0, g*b) against the dense LSE. Measured (bench/NOTES.md,
+// session 5): tensor cores and MUFU each about half busy; two consumer warps a scheduler leave
+// latency exposed, and what was tried against it (Q in registers, deeper rings, exponentials on the
+// FMA pipe, the fold between the wgmma issues) is in the notes.
 #pragma once
 #include "sparsed/select_sm90.cuh"
 
