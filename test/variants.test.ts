@@ -49,8 +49,8 @@ describe("each rejection reason, alone", () => {
     ],
     [
       "the warp-specialized select takes blockM 128",
-      { ...select90, blockM: 256, warps: 20, stages: 3 },
-      "warps 20 is not supported (supported: 2, 4, 8, 12, 16)",
+      { ...select90, blockM: 192, blockN: 64, warps: 16, stages: 3 },
+      "the warp-specialized sm90a kernels (warps = blockM / 16 + 4: a producer warpgroup) take blockM 128 only (two consumer warpgroups)",
     ],
     [
       "the warp-specialized select's ring of 128-key tiles takes 2 to 4 stages",
