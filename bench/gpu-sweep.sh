@@ -8,7 +8,12 @@
 # JSON; the tuning table into $OUT/tuning/; then the report). racecheck is slow (about 10x
 # memcheck), so it runs the GPU tests matching RACE_FILTER only (default: one small case per dense, sparse and
 # select variant).
+# The library may travel packed (bench/pack-library.sh: carry ".gpu" alone): unpacked here when no
+# generated/libsparsed.so came along.
 set -uo pipefail
+if [[ ! -f generated/libsparsed.so && -f .gpu/lib/libsparsed.so.xz && -z "${SPARSED_LIB_DIR:-}" ]]; then
+  xz -dc .gpu/lib/libsparsed.so.xz > .gpu/lib/libsparsed.so && export SPARSED_LIB_DIR=.gpu/lib
+fi
 OUT=${OUT:-bench/results/tmp}
 mkdir -p "$OUT"
 SWEEP=${SWEEP:-"tests memcheck racecheck bench peers sparse"}
