@@ -103,6 +103,13 @@ describe("rendering", () => {
     expect(renderVariant(ws)).toContain("sparsed::DenseWsSm90Config</*D=*/128, /*BN=*/128, sparsed::bf16_t, /*sparse=*/true>");
     expect(renderVariant({ ...ws, op: "dense_fwd" })).toContain("sparsed::launch_dense_ws_sm90<");
     expect(renderVariant({ ...ws, warps: 8 })).toContain("sparsed::DenseSm90Config</*D=*/128, /*BM=*/128, /*BN=*/128, sparsed::bf16_t, /*sparse=*/true>");
+    // select: the warp-specialized selection (its launch hands other calls to the bm128 kernel), or the other.
+    const sel = { ...ws, op: "select" as const, blockN: 64, stages: 3 };
+    const text = renderVariant(sel);
+    expect(text).toContain("sparsed::SelectWsSm90Config</*D=*/128, /*b=*/64, /*stages=*/3, sparsed::bf16_t>");
+    expect(text).toContain("sparsed::launch_select_ws_sm90<");
+    expect(text).not.toContain("SelectSm90Config<");
+    expect(renderVariant({ ...sel, warps: 8, stages: 4 })).toContain("sparsed::launch_select_sm90<");
   });
 
   test("strict mode: a field the template needs but the context lacks is an error", () => {
