@@ -34,7 +34,7 @@ export function templateContext(cfg: VariantConfig) {
     id,
     symbol: symbolOf(cfg),
     configName: `Config_${id}`,
-    producer: hasProducer(cfg), // the warp-specialized sm90a attention kernel
+    producer: hasProducer(cfg), // a warp-specialized sm90a kernel (attention or select)
     banner: `// GENERATED FILE: do not edit. Rendered by codegen/render.ts from templates/${templateFile(cfg)}\n// for variant ${id}; run \`bun run generate\` to regenerate.`,
   };
 }

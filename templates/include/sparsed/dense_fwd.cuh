@@ -128,6 +128,16 @@ __device__ inline void store_rows(const Elem* stage, int r0, Elem* og, int m0, c
   }
 }
 
+// The sm90a epilogue of one warp's 16 rows [r0, r0 + 16): finish_tile into `stage`, then store_rows to
+// O. The caller's barrier has freed those rows of `stage` (they overlay Q).
+template <int D, typename DT>
+__device__ inline void write_warp_rows(const float (&o)[D / 8][4], const RowState& st, typename DT::elem* stage, int r0, typename DT::elem* og, int m0,
+                                       const sparsed_dense_params& p, int b, int h, int lane) {
+  finish_tile<D, DT>(o, st, stage, r0, m0, p, b, h, lane);
+  __syncwarp();
+  store_rows<D, 16>(stage, r0, og, m0, p, lane);
+}
+
 // The key tiles of BN keys one CTA visits: all of them (dense), or those of the kv blocks its query
 // block keeps (sparse; the query tile divides the pattern block, so one list serves every row).
 // A block index outside [0, nkb) is sent past the end, where loads zero-fill and scores are masked.

@@ -128,9 +128,7 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   // Epilogue (dense_fwd.cuh's), staging O over Q once every warpgroup is done reading Q.
   __syncthreads();
   Elem* stage = reinterpret_cast<Elem*>(sbase);
-  finish_tile<D, DT>(o, st, stage, warp * 16, m0, p, b, h, lane);
-  __syncwarp();
-  store_rows<D, 16>(stage, warp * 16, og, m0, p, lane);
+  write_warp_rows<D, DT>(o, st, stage, warp * 16, og, m0, p, b, h, lane);
 #else
   __trap();  // built for a target without wgmma; launch_dense_sm90 refuses such devices first
 #endif

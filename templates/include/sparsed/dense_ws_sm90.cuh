@@ -153,9 +153,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
   tma::sync_warpgroup<3>(wg);
   Elem* og = head_slice<Elem>(p.o, p.o_stride, b, h);
   Elem* stage = reinterpret_cast<Elem*>(sbase);
-  finish_tile<D, DT>(o, st, stage, cw * 16, m0, p, b, h, lane);
-  __syncwarp();
-  store_rows<D, 16>(stage, cw * 16, og, m0, p, lane);
+  write_warp_rows<D, DT>(o, st, stage, cw * 16, og, m0, p, b, h, lane);
 #else
   __trap();  // built for a target without wgmma; launch_dense_ws_sm90 refuses such devices first
 #endif
