@@ -37,7 +37,7 @@ Variant selection (comma-separated lists; each defaults to everything supported)
                      b; default per head dim
   --warps LIST       warps per CTA (${WARPS.join(", ")}), each owning 16 or 32 rows; sm90a kernels at
                      blockM 128 also take 12 (blockM / 16 + 4: a producer warpgroup, the warp-specialized
-                     kernels); default per head dim
+                     kernels), select also 20 (blockM / 8 + 4: four consumers); default per head dim
   --stages LIST      pipeline stages of the K/V tile ring (${STAGES.join(", ")}): 2 for the
                      double-buffered kernels (sm80, sm90a dense_fwd and sparse_fwd), 3 to 8 for sm90a select,
                      2 to 4 for the warp-specialized select; default per variant (sm90a select: 3

@@ -4,7 +4,7 @@ import Handlebars from "handlebars";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TEMPLATES } from "./paths";
-import { hasProducer, symbolOf, variantId, type VariantConfig } from "./variants";
+import { consumerWarpgroups, hasProducer, symbolOf, variantId, type VariantConfig } from "./variants";
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
@@ -35,6 +35,7 @@ export function templateContext(cfg: VariantConfig) {
     symbol: symbolOf(cfg),
     configName: `Config_${id}`,
     producer: hasProducer(cfg), // a warp-specialized sm90a kernel (attention or select)
+    consumers: consumerWarpgroups(cfg), // its consumer warpgroups (select: 2 or 4)
     banner: `// GENERATED FILE: do not edit. Rendered by codegen/render.ts from templates/${templateFile(cfg)}\n// for variant ${id}; run \`bun run generate\` to regenerate.`,
   };
 }

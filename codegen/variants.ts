@@ -6,7 +6,7 @@ export const HEAD_DIMS = [64, 128] as const;
 export const DTYPES = ["bf16", "fp16"] as const;
 export const BLOCK_MS = [32, 64, 128, 192, 256] as const;
 export const BLOCK_NS = [32, 64, 128] as const;
-export const WARPS = [2, 4, 8, 12, 16] as const;
+export const WARPS = [2, 4, 8, 12, 16, 20] as const;
 /**
  * Pipeline stages of the K/V (or K) tile ring. The double-buffered kernels (every sm80 kernel, by
  * cp.async; sm90a dense_fwd and sparse_fwd, by TMA) take 2 only. The sm90a select kernel's TMA ring
@@ -24,10 +24,18 @@ export const PATTERN_BLOCKS = [32, 64, 128] as const;
 /**
  * Whether a config is a warp-specialized sm90a kernel: one producer warpgroup (TMA copies) beside
  * blockM / 64 consumer warpgroups, so warps = blockM / 16 + 4 (templates/include/sparsed/
- * dense_ws_sm90.cuh, select_ws_sm90.cuh; blockM 128 only: two consumers).
+ * dense_ws_sm90.cuh, select_ws_sm90.cuh; blockM 128 only: two consumers), or, for select, twice as
+ * many consumers that split the key tiles between two pairs (warps = blockM / 8 + 4).
  */
-export function hasProducer(cfg: Pick<VariantConfig, "arch" | "blockM" | "warps">): boolean {
-  return cfg.arch === "sm90a" && cfg.warps === cfg.blockM / 16 + 4;
+export function hasProducer(cfg: Pick<VariantConfig, "op" | "arch" | "blockM" | "warps">): boolean {
+  return consumerWarpgroups(cfg) > 0;
+}
+/** The consumer warpgroups of a warp-specialized sm90a kernel (0: none, no producer). */
+export function consumerWarpgroups(cfg: Pick<VariantConfig, "op" | "arch" | "blockM" | "warps">): number {
+  if (cfg.arch !== "sm90a") return 0;
+  if (cfg.warps === cfg.blockM / 16 + 4) return cfg.blockM / 64;
+  if (cfg.op === "select" && cfg.warps === cfg.blockM / 8 + 4) return cfg.blockM / 32;
+  return 0;
 }
 export const PRODUCER_BLOCK_M = 128;
 
@@ -72,11 +80,11 @@ const t = (blockM: number, blockN: number, warps: number, stages: number): Tiles
 /**
  * The stages a config gets when none are asked for: 2 for the double-buffered kernels; for sm90a select 4 up
  * to two warpgroups (blockM <= 128: what two CTAs an SM leave room for), else 6; 3 for the
- * warp-specialized select.
+ * warp-specialized select, 4 with four consumers (two pairs read the ring).
  */
 export function defaultStages(cfg: Pick<VariantConfig, "op" | "arch" | "blockM"> & { warps?: number }): number {
   if (cfg.op === "select" && cfg.arch === "sm90a") {
-    if (cfg.warps !== undefined && hasProducer({ ...cfg, warps: cfg.warps })) return 3;
+    if (cfg.warps !== undefined && hasProducer({ ...cfg, warps: cfg.warps })) return consumerWarpgroups({ ...cfg, warps: cfg.warps }) === 4 ? 4 : 3;
     return cfg.blockM <= 128 ? 4 : 6;
   }
   return DOUBLE_BUFFER_STAGES;
@@ -111,12 +119,13 @@ export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tile
   select: {
     sm80: { 64: [t(32, 32, 2, 2), t(64, 64, 4, 2), t(128, 128, 8, 2)], 128: [t(32, 32, 2, 2), t(64, 64, 4, 2), t(128, 128, 8, 2)] },
     sm90a: {
-      // The warp-specialized kernel first (w12: a producer warpgroup, two consumers, 128-key tiles):
-      // at hd128 b = 128 0.62-0.66x a dense call against 0.72-0.74x for bm128 w8 in the same runs
-      // (2026-11-27-h200-s5). Then bm128 (two CTAs an SM) and bm256; stages: 3 for the warp-specialized
-      // kernel, 4 at bm128, 6 at bm256 (defaultStages).
-      64: [t(128, 128, 12, 3), t(128, 64, 12, 3), t(128, 32, 12, 3), t(128, 32, 8, 4), t(256, 64, 16, 6), t(128, 128, 8, 4), t(128, 64, 8, 4), t(256, 128, 16, 6)],
-      128: [t(128, 128, 12, 3), t(128, 64, 12, 3), t(128, 32, 12, 3), t(128, 32, 8, 4), t(256, 64, 16, 6), t(128, 128, 8, 4), t(128, 64, 8, 4), t(256, 128, 16, 6)],
+      // The warp-specialized kernels first: w20 (a producer warpgroup, four consumers in two pairs that
+      // take alternate 128-key tiles) at hd128 b = 128 0.53x a dense call at 64k against 0.60-0.61x for
+      // w12 (two consumers) in the same runs (2026-11-28-h200-s6), w12 0.62-0.66x against 0.72-0.74x for
+      // bm128 w8 (2026-11-27-h200-s5). Then bm128 (two CTAs an SM) and bm256; stages: 4 for w20, 3 for
+      // w12, 4 at bm128, 6 at bm256 (defaultStages).
+      64: [t(128, 128, 20, 4), t(128, 64, 20, 4), t(128, 32, 20, 4), t(128, 128, 12, 3), t(128, 64, 12, 3), t(128, 32, 12, 3), t(128, 32, 8, 4), t(256, 64, 16, 6), t(128, 128, 8, 4), t(128, 64, 8, 4), t(256, 128, 16, 6)],
+      128: [t(128, 128, 20, 4), t(128, 64, 20, 4), t(128, 32, 20, 4), t(128, 128, 12, 3), t(128, 64, 12, 3), t(128, 32, 12, 3), t(128, 32, 8, 4), t(256, 64, 16, 6), t(128, 128, 8, 4), t(128, 64, 8, 4), t(256, 128, 16, 6)],
     },
   },
 };
@@ -143,9 +152,11 @@ const SELECT_SM90_DEFER_BYTES = 8192;
 export function smemBytes(cfg: VariantConfig): number {
   const tile = (rows: number) => rows * cfg.headDim * 2;
   if (cfg.op === "select" && cfg.arch === "sm90a" && hasProducer(cfg)) {
-    // make_plan_ws: Q, the ring, its barriers and Q's, the entries and denominators, the per-warp counts.
+    // make_plan_ws: Q, the ring, its barriers and Q's, the entries and each pair's denominators, the
+    // per-warp counts.
+    const pairs = consumerWarpgroups(cfg) / 2;
     const wcount = Math.ceil((4 * (cfg.warps - 4)) / 16) * 16;
-    return tile(cfg.blockM) + cfg.stages * tile(SELECT_WS_KEY_TILE) + 16 * cfg.stages + 16 + 8 * cfg.blockM * (SELECT_WS_DEFER_GEN + 1) + wcount + 1024;
+    return tile(cfg.blockM) + cfg.stages * tile(SELECT_WS_KEY_TILE) + 16 * cfg.stages + 16 + 8 * cfg.blockM * (SELECT_WS_DEFER_GEN + pairs) + wcount + 1024;
   }
   if (cfg.op === "select" && cfg.arch === "sm90a") {
     const wgs = cfg.blockM / 64;
@@ -226,8 +237,8 @@ export function validateVariant(cfg: VariantConfig): string[] {
       problems.push("sm80 select tiles are one pattern block: blockM = blockN, warps = blockM / 16");
     else if (cfg.arch === "sm90a" && (cfg.blockM % 64 !== 0 || cfg.blockM % cfg.blockN !== 0 || cfg.blockM < 128))
       problems.push(`sm90a select takes whole warpgroups of whole pattern blocks: blockM in 128, 192, 256 and a multiple of blockN (${cfg.blockN})`);
-  } else if (cfg.blockM === 256 || cfg.warps === 16) {
-    problems.push("blockM 256 and 16 warps are offered for sm90a select only (attention tiles that large spill registers)");
+  } else if (cfg.blockM === 256 || cfg.warps >= 16) {
+    problems.push("blockM 256 and 16 or 20 warps are offered for sm90a select only (attention tiles that large spill registers)");
   }
   if (cfg.op === "dense_fwd" && cfg.blockM === 32) problems.push("dense blockM 32 is not offered (use 64 or more)");
   if (cfg.op === "sparse_fwd" && !PATTERN_BLOCKS.some((b) => tilesDivideBlock(cfg, b)))
@@ -239,10 +250,12 @@ export function validateVariant(cfg: VariantConfig): string[] {
   if (cfg.arch === "sm90a") {
     if (hasProducer(cfg)) {
       if (cfg.blockM !== PRODUCER_BLOCK_M)
-        problems.push(`the warp-specialized sm90a kernels (warps = blockM / 16 + 4: a producer warpgroup) take blockM ${PRODUCER_BLOCK_M} only (two consumer warpgroups)`);
+        problems.push(
+          `the warp-specialized sm90a kernels (warps = blockM / 16 + 4: a producer warpgroup; select also blockM / 8 + 4) take blockM ${PRODUCER_BLOCK_M} only (two or, for select, four consumer warpgroups)`,
+        );
     } else if (rowsPerWarp !== 16) {
       problems.push(
-        `sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = ${cfg.blockM / 16} (or ${cfg.blockM / 16 + 4} with a producer warpgroup, at blockM ${PRODUCER_BLOCK_M})`,
+        `sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = ${cfg.blockM / 16} (or ${cfg.blockM / 16 + 4} with a producer warpgroup, at blockM ${PRODUCER_BLOCK_M}; select also ${cfg.blockM / 8 + 4}: four consumers)`,
       );
     }
     if (cfg.blockN === 32 && cfg.op !== "select") problems.push("sm90a attention kernels take blockN 64 or 128");

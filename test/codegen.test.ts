@@ -18,8 +18,8 @@ describe("variant naming", () => {
 
   test("ids round-trip for the whole default space", () => {
     const all = expandVariants();
-    // Per dtype: dense 3 (hd64) + 4 (hd128), sparse 6 + 6, select 11 + 11 (sm80 3, sm90a 5 + 3 warp-specialized).
-    expect(all.length).toBe(2 * (3 + 4 + 6 + 6 + 11 + 11));
+    // Per dtype: dense 3 (hd64) + 4 (hd128), sparse 6 + 6, select 14 + 14 (sm80 3, sm90a 5 + 2 x 3 warp-specialized).
+    expect(all.length).toBe(2 * (3 + 4 + 6 + 6 + 14 + 14));
     // The warp-specialized attention kernels: a producer warpgroup beside two consumers, at blockM 128.
     const ws = all.filter((v) => v.op !== "select" && v.arch === "sm90a" && v.warps === v.blockM / 16 + 4);
     expect(ws.length).toBe(2 * 4);
@@ -27,14 +27,15 @@ describe("variant naming", () => {
     const select = all.filter((v) => v.op === "select");
     expect(select.filter((v) => v.arch === "sm80").every((v) => v.blockM === v.blockN && v.warps === v.blockM / 16)).toBe(true);
     // sm90a: every pattern block size, each CTA whole warpgroups of whole blocks; the warp-specialized
-    // kernel (a producer warpgroup beside two consumers, 128 rows) at each block size too.
+    // kernel (a producer warpgroup beside two or four consumers, 128 rows) at each block size too.
     const sm90 = select.filter((v) => v.arch === "sm90a");
     expect(new Set(sm90.map((v) => v.blockN))).toEqual(new Set([32, 64, 128]));
-    expect(sm90.every((v) => v.blockM % 64 === 0 && v.blockM % v.blockN === 0 && (v.warps === v.blockM / 16 || v.warps === v.blockM / 16 + 4))).toBe(true);
+    const consumers = (v: VariantConfig) => (v.warps - 4) / 4;
+    expect(sm90.every((v) => v.blockM % 64 === 0 && v.blockM % v.blockN === 0 && (v.warps === v.blockM / 16 || (hasProducer(v) && [2, 4].includes(consumers(v)))))).toBe(true);
     const wsSelect = sm90.filter((v) => hasProducer(v));
-    expect(wsSelect.length).toBe(2 * 2 * 3);
-    expect(wsSelect.every((v) => v.blockM === 128 && v.warps === 12 && v.stages === 3)).toBe(true);
-    expect(new Set(wsSelect.map((v) => v.blockN))).toEqual(new Set([32, 64, 128]));
+    expect(wsSelect.length).toBe(2 * 2 * 3 * 2);
+    expect(wsSelect.every((v) => v.blockM === 128 && ((v.warps === 12 && v.stages === 3) || (v.warps === 20 && v.stages === 4)))).toBe(true);
+    for (const w of [12, 20]) expect(new Set(wsSelect.filter((v) => v.warps === w).map((v) => v.blockN))).toEqual(new Set([32, 64, 128]));
     expect(new Set(all.map(variantId)).size).toBe(all.length);
     for (const v of all) expect(parseVariantId(variantId(v))).toEqual(v);
   });
@@ -99,16 +100,19 @@ describe("rendering", () => {
       }
   });
 
-  test("warps = blockM / 16 + 4 renders the warp-specialized kernel, blockM / 16 the other", () => {
+  test("warps = blockM / 16 + 4 (select also blockM / 8 + 4) renders the warp-specialized kernel, blockM / 16 the other", () => {
     expect(renderVariant(ws)).toContain("sparsed::DenseWsSm90Config</*D=*/128, /*BN=*/128, sparsed::bf16_t, /*sparse=*/true>");
     expect(renderVariant({ ...ws, op: "dense_fwd" })).toContain("sparsed::launch_dense_ws_sm90<");
     expect(renderVariant({ ...ws, warps: 8 })).toContain("sparsed::DenseSm90Config</*D=*/128, /*BM=*/128, /*BN=*/128, sparsed::bf16_t, /*sparse=*/true>");
     // select: the warp-specialized selection (its launch hands other calls to the bm128 kernel), or the other.
     const sel = { ...ws, op: "select" as const, blockN: 64, stages: 3 };
     const text = renderVariant(sel);
-    expect(text).toContain("sparsed::SelectWsSm90Config</*D=*/128, /*b=*/64, /*stages=*/3, sparsed::bf16_t>");
+    expect(text).toContain("sparsed::SelectWsSm90Config</*D=*/128, /*b=*/64, /*stages=*/3, sparsed::bf16_t, /*consumers=*/2>");
     expect(text).toContain("sparsed::launch_select_ws_sm90<");
     expect(text).not.toContain("SelectSm90Config<");
+    // warps = blockM / 8 + 4: four consumers (select only; attention has no such kernel).
+    expect(renderVariant({ ...sel, warps: 20, stages: 4 })).toContain("sparsed::SelectWsSm90Config</*D=*/128, /*b=*/64, /*stages=*/4, sparsed::bf16_t, /*consumers=*/4>");
+    expect(validateVariant({ ...ws, warps: 20 }).join()).toMatch(/for sm90a select only/);
     expect(renderVariant({ ...sel, warps: 8, stages: 4 })).toContain("sparsed::launch_select_sm90<");
   });
 

@@ -24,7 +24,7 @@ describe("each rejection reason, alone", () => {
     ["dtype", { ...dense90, dtype: "fp8" as never }, "dtype fp8 is not supported (supported: bf16, fp16)"],
     ["blockM", { ...dense80, blockM: 96 }, "blockM 96 is not supported (supported: 32, 64, 128, 192, 256)"],
     ["blockN (attention)", { ...dense80, blockN: 96 }, "blockN 96 is not supported (supported: 32, 64, 128)"],
-    ["warps", { ...dense80, warps: 6 }, "warps 6 is not supported (supported: 2, 4, 8, 12, 16)"],
+    ["warps", { ...dense80, warps: 6 }, "warps 6 is not supported (supported: 2, 4, 8, 12, 16, 20)"],
     ["arch", { ...dense90, arch: "sm100" as never }, "arch sm100 is not supported (supported: sm80, sm90a)"],
     ["select blockN is a pattern block size", { ...select90, blockN: 96 }, "select blockN 96 is not a pattern block size (select blockN is the pattern block size b: one of 32, 64, 128)"],
     ["sm80 select is one pattern block", { ...select80, blockN: 128 }, "sm80 select tiles are one pattern block: blockM = blockN, warps = blockM / 16"],
@@ -33,7 +33,7 @@ describe("each rejection reason, alone", () => {
       { ...select90, blockM: 192, warps: 12, stages: 6 },
       "sm90a select takes whole warpgroups of whole pattern blocks: blockM in 128, 192, 256 and a multiple of blockN (128)",
     ],
-    ["attention blockM 256", { ...dense90, blockM: 256, warps: 16 }, "blockM 256 and 16 warps are offered for sm90a select only (attention tiles that large spill registers)"],
+    ["attention blockM 256", { ...dense90, blockM: 256, warps: 16 }, "blockM 256 and 16 or 20 warps are offered for sm90a select only (attention tiles that large spill registers)"],
     ["dense blockM 32", { ...dense80, blockM: 32, blockN: 32, warps: 2 }, "dense blockM 32 is not offered (use 64 or more)"],
     [
       "sparse tile does not divide the pattern block",
@@ -41,16 +41,16 @@ describe("each rejection reason, alone", () => {
       "tile does not divide the pattern block: sparse_fwd blockM 192 and blockN 64 must both divide one of the pattern block sizes 32, 64, 128 (blockM and blockN from 32, 64, 128)",
     ],
     ["sm80 rows per warp", { ...dense80, warps: 2 }, "blockM / warps = 64: each warp must own 16 or 32 query rows"],
-    ["sm90a warpgroups", { ...dense90, warps: 4 }, "sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = 8 (or 12 with a producer warpgroup, at blockM 128)"],
+    ["sm90a warpgroups", { ...dense90, warps: 4 }, "sm90a kernels use one warpgroup (4 warps) per 64 rows: warps must be blockM / 16 = 8 (or 12 with a producer warpgroup, at blockM 128; select also 20: four consumers)"],
     [
       "the warp-specialized kernel takes blockM 128",
       { ...dense90, blockM: 64, warps: 8 },
-      "the warp-specialized sm90a kernels (warps = blockM / 16 + 4: a producer warpgroup) take blockM 128 only (two consumer warpgroups)",
+      "the warp-specialized sm90a kernels (warps = blockM / 16 + 4: a producer warpgroup; select also blockM / 8 + 4) take blockM 128 only (two or, for select, four consumer warpgroups)",
     ],
     [
       "the warp-specialized select takes blockM 128",
       { ...select90, blockM: 192, blockN: 64, warps: 16, stages: 3 },
-      "the warp-specialized sm90a kernels (warps = blockM / 16 + 4: a producer warpgroup) take blockM 128 only (two consumer warpgroups)",
+      "the warp-specialized sm90a kernels (warps = blockM / 16 + 4: a producer warpgroup; select also blockM / 8 + 4) take blockM 128 only (two or, for select, four consumer warpgroups)",
     ],
     [
       "the warp-specialized select's ring of 128-key tiles takes 2 to 4 stages",
@@ -157,10 +157,10 @@ describe("ids", () => {
       expect(v.stages).toBe(defaultStages(v));
     }
     // Today's sm90a select rings: 4 at blockM 128, 6 at blockM 256, 3 for the warp-specialized
-    // kernel (128-key tiles); every other family 2.
+    // kernel with two consumers, 4 with four (128-key tiles); every other family 2.
     const sm90Select = all.filter((v) => v.op === "select" && v.arch === "sm90a");
     expect(sm90Select.length).toBeGreaterThan(0);
-    for (const v of sm90Select) expect(v.stages).toBe(hasProducer(v) ? 3 : v.blockM === 128 ? 4 : 6);
+    for (const v of sm90Select) expect(v.stages).toBe(v.warps === 20 ? 4 : hasProducer(v) ? 3 : v.blockM === 128 ? 4 : 6);
     expect(all.filter((v) => !(v.op === "select" && v.arch === "sm90a")).every((v) => v.stages === 2)).toBe(true);
   });
 
@@ -171,6 +171,9 @@ describe("ids", () => {
       "dense_fwd_hd128_bm192_bn128_w12_s2_bf16_sm90a",
     ]);
     expect(DEFAULT_TILES.select.sm90a![128].map((x) => `bm${x.blockM}_bn${x.blockN}_w${x.warps}_s${x.stages}`)).toEqual([
+      "bm128_bn128_w20_s4",
+      "bm128_bn64_w20_s4",
+      "bm128_bn32_w20_s4",
       "bm128_bn128_w12_s3",
       "bm128_bn64_w12_s3",
       "bm128_bn32_w12_s3",
@@ -229,7 +232,7 @@ describe("parse errors", () => {
     expect(() => parseVariantId("select_hd128_bm128_bn128_w8_s2_bf16_sm90a")).toThrow(/two-tiles-per-step loop deadlocks/);
     expect(() => parseVariantId("sparse_fwd_hd128_bm192_bn64_w12_s2_bf16_sm90a")).toThrow(/tile does not divide the pattern block/);
     expect(() => parseVariantId("dense_fwd_hd128_bm128_bn32_w4_s3_bf16_sm90a")).toThrow(
-      /warps must be blockM \/ 16 = 8 \(or 12 with a producer warpgroup, at blockM 128\); sm90a attention kernels take blockN 64 or 128; stages 3/,
+      /warps must be blockM \/ 16 = 8 \(or 12 with a producer warpgroup, at blockM 128; select also 20: four consumers\); sm90a attention kernels take blockN 64 or 128; stages 3/,
     );
   });
 });
