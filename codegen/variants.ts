@@ -121,7 +121,7 @@ export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tile
     sm90a: {
       // The warp-specialized kernels first: w20 (a producer warpgroup, four consumers in two pairs that
       // take alternate 128-key tiles) at hd128 b = 128 0.53x a dense call at 64k against 0.60-0.61x for
-      // w12 (two consumers) in the same runs (2026-11-28-h200-s6), w12 0.62-0.66x against 0.72-0.74x for
+      // w12 (two consumers) in the same runs (2026-11-28-h200-s6-select), w12 0.62-0.66x against 0.72-0.74x for
       // bm128 w8 (2026-11-27-h200-s5). Then bm128 (two CTAs an SM) and bm256; stages: 4 for w20, 3 for
       // w12, 4 at bm128, 6 at bm256 (defaultStages).
       64: [t(128, 128, 20, 4), t(128, 64, 20, 4), t(128, 32, 20, 4), t(128, 128, 12, 3), t(128, 64, 12, 3), t(128, 32, 12, 3), t(128, 32, 8, 4), t(256, 64, 16, 6), t(128, 128, 8, 4), t(128, 64, 8, 4), t(256, 128, 16, 6)],
@@ -193,7 +193,7 @@ export function parseVariantId(id: string): VariantConfig {
   if (!m) {
     const old = OLD_ID_PATTERN.exec(id);
     const hint = old
-      ? `; ids now spell the pipeline stages after the warps: ${old[1]}${old[2]}_s${defaultStages({ op: old[1] as Op, arch: old[5] as Arch, blockM: Number(old[3]), warps: Number(/_w(\d+)/.exec(old[2])![1]) })}_${old[4]}_${old[5]}`
+      ? `; ids now spell the pipeline stages after the warps: ${old[1]}${old[2]}_s${defaultStages({ op: old[1] as Op, arch: old[5] as Arch, blockM: Number(old[3]), warps: Number(/_w(\d+)/.exec(old[2]!)![1]) })}_${old[4]}_${old[5]}`
       : "";
     throw new Error(`not a variant id: "${id}" (expected e.g. dense_fwd_hd128_bm128_bn64_w8_s2_bf16_sm80${hint})`);
   }

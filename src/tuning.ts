@@ -167,6 +167,21 @@ export function buildTable(gpu: string, rows: SweepTiming[], meta: { source?: st
   return { gpu, ...meta, entries };
 }
 
+/**
+ * `old` with `fresh`'s entries for `ops` in place of its own (a sweep of some ops only, e.g. a
+ * select-only sweep); the other ops' entries, the GPU and the date stay. The source names both sweeps.
+ */
+export function replaceOps(old: TuningTable, fresh: TuningTable, ops: readonly Op[]): TuningTable {
+  if (old.gpu !== fresh.gpu) throw new TuningError(`the sweep is of "${fresh.gpu}", the table of "${old.gpu}": write into that GPU's table`);
+  const label = `; ${ops.join(", ")} entries: `;
+  return {
+    gpu: old.gpu,
+    source: `${(old.source ?? "?").split(label)[0]}${label}${fresh.source ?? "?"}`,
+    ...(old.date ? { date: old.date } : {}),
+    entries: [...old.entries.filter((e) => !ops.includes(e.op)), ...fresh.entries.filter((e) => ops.includes(e.op))],
+  };
+}
+
 /** A file name for a GPU's table: "NVIDIA H200" -> "nvidia-h200.json". */
 export function tableFileName(gpu: string): string {
   return `${gpu.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}.json`;

@@ -1,12 +1,12 @@
 // Tuning tables (src/tuning.ts), the sweep's CSV and CLI, and the selection comparison rule
 // (src/variant-check.ts): CPU only.
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseVariantId } from "../codegen/variants";
 import { SparsePattern } from "../src/pattern";
-import { activeTables, buildTable, lookupTuned, readTables, tableFileName, TUNING_DIR, tunedVariant, TuningError, validateTable, type SweepTiming, type TuningTable } from "../src/tuning";
+import { activeTables, buildTable, lookupTuned, readTable, readTables, replaceOps, tableFileName, TUNING_DIR, tunedVariant, TuningError, validateTable, type SweepTiming, type TuningTable } from "../src/tuning";
 import { allowedFlips, compareSelection } from "../src/variant-check";
 import { toCsv } from "../bench/sweep";
 
@@ -124,6 +124,63 @@ describe("building a table from a sweep", () => {
     expect(get(128)).toBe("sparse_fwd_a");
     expect(get(32)).toBeUndefined();
     expect(() => validateTable(JSON.parse(JSON.stringify(t)))).not.toThrow();
+  });
+});
+
+describe("tables from sweeps (bench/tuning.ts)", () => {
+  const root = join(import.meta.dir, "..");
+  const run = (...args: string[]) => Bun.spawnSync(["bun", "bench/tuning.ts", ...args], { cwd: root });
+  const json = (file: string) => JSON.parse(readFileSync(file, "utf8"));
+
+  test("replaceOps swaps one op's entries and keeps the rest; another GPU's sweep is refused", () => {
+    const fresh: TuningTable = { gpu: "NVIDIA H200", source: "s2.json", entries: [{ op: "select", headDim: 64, dtype: "bf16", block: 32, nMin: 1, nMax: 9, variant: "select_e" }] };
+    const merged = replaceOps({ ...H200, source: "s1.json", date: "d" }, fresh, ["select"]);
+    expect(merged.entries.map((e) => e.variant)).toEqual(["dense_fwd_a", "dense_fwd_b", "select_e"]);
+    expect(merged.source).toBe("s1.json; select entries: s2.json");
+    expect(merged.date).toBe("d");
+    // Again: the source names the latest select sweep once, not a growing list.
+    expect(replaceOps(merged, { ...fresh, source: "s3.json" }, ["select"]).source).toBe("s1.json; select entries: s3.json");
+    expect(() => replaceOps(H200, { ...fresh, gpu: "NVIDIA H100 80GB HBM3" }, ["select"])).toThrow(/the sweep is of "NVIDIA H100 80GB HBM3", the table of "NVIDIA H200"/);
+  });
+
+  test("the committed H100 table is what its source sweep builds", () => {
+    const committed = readTable(join(TUNING_DIR, "nvidia-h100-80gb-hbm3.json"));
+    const dir = mkdtempSync(join(tmpdir(), "sparsed-tuning-"));
+    const r = run(committed.source!, "--out", dir);
+    expect(r.exitCode).toBe(0);
+    expect(json(join(dir, "nvidia-h100-80gb-hbm3.json"))).toEqual(json(join(TUNING_DIR, "nvidia-h100-80gb-hbm3.json")));
+  });
+
+  test("--ops select puts a select-only sweep's entries back into a table without them", () => {
+    const file = join(TUNING_DIR, "nvidia-h200.json");
+    const committed = json(file) as TuningTable;
+    const sweep = committed.source!.split("; select entries: ")[1]!;
+    const dir = mkdtempSync(join(tmpdir(), "sparsed-tuning-"));
+    const out = join(dir, "h200.json");
+    writeFileSync(out, JSON.stringify({ ...committed, entries: committed.entries.filter((e) => e.op !== "select") }));
+    const r = run(sweep, "--ops", "select", "--out", out);
+    expect(r.exitCode).toBe(0);
+    expect(json(out)).toEqual(committed);
+  });
+
+  test("bad input fails with the reason", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sparsed-tuning-"));
+    writeFileSync(join(dir, "notasweep.json"), JSON.stringify({ rows: 3 }));
+    const sweep = "bench/results/2026-11-28-h200-s6-select/sweep-select.json";
+    const cases: [string[], number, RegExp][] = [
+      [[], 2, /give exactly one sweep JSON/],
+      [[sweep, "--ops", "conv"], 2, /unknown op\(s\) conv/],
+      [[join(dir, "missing.json")], 1, /cannot read the sweep/],
+      [[join(dir, "notasweep.json")], 1, /is not a sweep's JSON/],
+      [[sweep, "--ops", "select", "--out", join(dir, "none.json")], 1, /no table at .* to replace the select entries of: drop --ops/],
+      [[sweep, "--ops", "select", "--out", join(TUNING_DIR, "nvidia-h100-80gb-hbm3.json")], 1, /the sweep is of "NVIDIA H200"/],
+    ];
+    for (const [args, code, msg] of cases) {
+      const r = run(...args);
+      expect(r.exitCode).toBe(code);
+      expect(r.stderr.toString()).toMatch(msg);
+    }
+    expect(run("--help").stdout.toString()).toContain("--ops LIST");
   });
 });
 
