@@ -104,6 +104,31 @@ __device__ inline void defer_gen_tile(const float (&cur)[BN / 8][4], RowStats& g
   }
 }
 
+// At the row end of a deferred generation part: the thread's two rows' log2 denominators, the
+// prompt part's (lse2) and the generation part's (from gen), to den_row (its first row; the second
+// is 8 rows on); +inf for a row past Nq. The shuffles need the whole warp.
+__device__ inline void write_row_denominators(float2* den_row, const RowStats& gen, const float (&lse2)[2], const bool (&row_ok)[2], float sl2, float scale, int t4) {
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    float nat;
+    const float v = row_log2_denominator(gen, r, sl2, &nat, scale);
+    if (t4 == 0) den_row[8 * r] = make_float2(lse2[r], row_ok[r] ? v : INFINITY);
+  }
+}
+
+// Generation block jg's importance over rows [r0, r1), rows in order: each row's entry against its
+// prompt-part denominator (.x of the result) and its generation-part one (.y).
+template <int KD>
+__device__ inline float2 deferred_block_masses(const float2* entry, const float2* den, int r0, int r1, int jg) {
+  float vp = 0.f, vg = 0.f;
+  for (int rr = r0; rr < r1; ++rr) {
+    const float2 e = entry[rr * KD + jg], d = den[rr];
+    vp += e.x * fast_exp2(e.y - d.x);
+    vg += e.x * fast_exp2(e.y - d.y);
+  }
+  return make_float2(vp, vg);
+}
+
 // Shared memory, from the 1024-byte-aligned base: Q [BM][D] (swizzled); STAGES K tiles, whose bytes
 // later hold the sort keys; per warpgroup importance imp_p [WGS][kWgQueryBlocks][nkb] and imp_g
 // [WGS][kWgQueryBlocks][ngen] (fp32); the slot arrays [WGS][4][4 warps][SUB] for each part; the
@@ -345,26 +370,16 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
   fold_slots(last + 1);
   if (deferred) {  // each row's two log2 denominators, for the entries
     if (t3 == steps) row_denominators(p, all, gen, 0, stat_base, row0, row_ok, t4, sl2, lse2, lse_g2);  // no segment P (g = 0)
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      float nat;
-      const float v = row_log2_denominator(gen, r, sl2, &nat, p.sel_scale);
-      if (t4 == 0) den[warp * 16 + lane / 4 + 8 * r] = make_float2(lse2[r], row_ok[r] ? v : INFINITY);
-    }
+    write_row_denominators(den + warp * 16 + lane / 4, gen, lse2, row_ok, sl2, p.sel_scale, t4);
   }
   __syncthreads();
   if (deferred) {  // the generation blocks' importance rows: per warpgroup and query block, rows in order
     for (int idx = tid; idx < WGS * QBW * ngen; idx += NT) {
       const int wq = idx / ngen, jg = idx % ngen, w = wq / QBW, q = wq % QBW;
       const int r0 = w * 64 + (BS >= 64 ? 0 : q * BS), nr = BS >= 64 ? 64 : BS;
-      float vp = 0.f, vg = 0.f;
-      for (int rr = r0; rr < r0 + nr; ++rr) {
-        const float2 e = entry[rr * KD + jg], d = den[rr];
-        vp += e.x * fast_exp2(e.y - d.x);
-        vg += e.x * fast_exp2(e.y - d.y);
-      }
-      imp_all_p[wq * nkb + gblk + jg] = vp;
-      imp_all_g[wq * ngen + jg] = vg;
+      const float2 m = deferred_block_masses<KD>(entry, den, r0, r0 + nr, jg);
+      imp_all_p[wq * nkb + gblk + jg] = m.x;
+      imp_all_g[wq * ngen + jg] = m.y;
     }
     __syncthreads();
   }

@@ -136,7 +136,7 @@ __global__ void __launch_bounds__(C::THREADS, 1) select_ws_sm90_kernel(const spa
   if (wg == 0) {  // the producer: one thread issues every copy, in the order the consumers use them
     sm90::setmaxnreg_dec<C::kProducerRegs>();
     if (tid == 0) {
-      tma::load_q_rows<D, 2>(sQ, &qmap, bar_q, m0, h, b);  // rows past Nq arrive as zeros
+      tma::load_q_rows<D, BM / 64>(sQ, &qmap, bar_q, m0, h, b);  // rows past Nq arrive as zeros
       for (int t = 0; t < steps; ++t) {
         const uint32_t bar = ring.acquire(t, C::kTileBytes), stage = sK + (t % ST) * C::kTileBytes;
 #pragma unroll
@@ -251,29 +251,19 @@ __global__ void __launch_bounds__(C::THREADS, 1) select_ws_sm90_kernel(const spa
 
   // The row end, by the NT consumer threads (named barrier 1: the producer warps have exited).
   const int ctid = tid - 128;
-  if (ngen > 0) {  // each row's two log2 denominators, for the entries
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      float nat;
-      const float v = row_log2_denominator(gen, r, sl2, &nat, p.sel_scale);
-      if (t4 == 0) den[kp * BM + rw * 16 + lane / 4 + 8 * r] = make_float2(lse2[r], row_ok[r] ? v : INFINITY);
-    }
-  }
+  if (ngen > 0) write_row_denominators(den + kp * BM + rw * 16 + lane / 4, gen, lse2, row_ok, sl2, p.sel_scale, t4);  // for the entries
   threads_sync<NT, 128>();  // the importance rows, entries and denominators are written; every copy has landed
   float* const gimp_p = reinterpret_cast<float*>(sbase + plan.part_g_off);  // [QB][ngen]
   float* const gimp_g = gimp_p + QB * ngen;
   if (ngen > 0) {  // the generation blocks' importance per query block: rows in order
+    if constexpr (KS > 1) {  // each row's generation denominator over both pairs' tiles, once a row
+      for (int rr = ctid; rr < BM; rr += NT) den[rr].y = log2_add(den[rr].y, den[BM + rr].y);
+      threads_sync<NT, 128>();
+    }
     for (int idx = ctid; idx < QB * ngen; idx += NT) {
-      const int q = idx / ngen, jg = idx % ngen;
-      float vp = 0.f, vg = 0.f;
-      for (int rr = q * BS; rr < (q + 1) * BS; ++rr) {
-        const float2 e = entry[rr * KD + jg];
-        const float2 d = KS == 1 ? den[rr] : make_float2(den[rr].x, log2_add(den[rr].y, den[BM + rr].y));
-        vp += e.x * fast_exp2(e.y - d.x);
-        vg += e.x * fast_exp2(e.y - d.y);
-      }
-      gimp_p[idx] = vp;
-      gimp_g[idx] = vg;
+      const float2 m = deferred_block_masses<KD>(entry, den, (idx / ngen) * BS, (idx / ngen + 1) * BS, idx % ngen);
+      gimp_p[idx] = m.x;
+      gimp_g[idx] = m.y;
     }
     threads_sync<NT, 128>();
   }
