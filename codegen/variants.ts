@@ -5,7 +5,7 @@ export const OPS = ["dense_fwd", "sparse_fwd", "select"] as const;
 export const HEAD_DIMS = [64, 128] as const;
 export const DTYPES = ["bf16", "fp16"] as const;
 export const BLOCK_MS = [32, 64, 128, 192, 256] as const;
-export const BLOCK_NS = [32, 64, 128] as const;
+export const BLOCK_NS = [32, 64, 128, 192] as const; // 192: the warp-specialized dense kernel at hd128 only
 export const WARPS = [2, 4, 8, 12, 16, 20] as const;
 /**
  * Pipeline stages of the K/V (or K) tile ring. The double-buffered kernels (every sm80 kernel, by
@@ -100,11 +100,12 @@ export function defaultStages(cfg: Pick<VariantConfig, "op" | "arch" | "blockM">
 export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tiles[]>>>> = {
   dense_fwd: {
     sm80: { 64: [t(128, 64, 4, 2)], 128: [t(128, 64, 4, 2)] },
-    // bm128 bn128 w12: the warp-specialized kernel (a producer warpgroup, two consumers that overlap
-    // their softmax with their matrix products): at hd128 5-8% ahead of bm128 bn64 w8 from 4k up, at
-    // hd64 7-10% behind it (2026-11-27-h200-s4-sweep). bm128 bn64 runs two CTAs an SM; bm192 stays built
-    // for comparison (it matched the warp-specialized kernel at 16k in that sweep).
-    sm90a: { 64: [t(128, 64, 8, 2), t(128, 128, 12, 2)], 128: [t(128, 128, 12, 2), t(128, 64, 8, 2), t(192, 128, 12, 2)] },
+    // w12: the warp-specialized kernel (a producer warpgroup, two consumers that overlap their softmax
+    // with their matrix products; persistent). At hd128 bn192 leads: 4-6% ahead of bn128 at 16k and 64k
+    // (2026-11-28-s7-probe call 3, H100), which was 5-8% ahead of bm128 bn64 w8 from 4k up; at hd64 the
+    // warp-specialized kernel is 7-10% behind bm128 bn64 w8 (2026-11-27-h200-s4-sweep). bm128 bn64 runs
+    // two CTAs an SM; bm192 stays built for comparison.
+    sm90a: { 64: [t(128, 64, 8, 2), t(128, 128, 12, 2)], 128: [t(128, 192, 12, 2), t(128, 128, 12, 2), t(128, 64, 8, 2), t(192, 128, 12, 2)] },
   },
   sparse_fwd: {
     sm80: { 64: [t(32, 32, 2, 2), t(64, 64, 4, 2)], 128: [t(32, 32, 2, 2), t(64, 64, 4, 2)] },
@@ -143,7 +144,9 @@ const SELECT_SM90_DEFER_BYTES = 8192;
 
 /**
  * A lower bound of a CTA's shared memory, 2 bytes an element; what grows with Nk is checked at launch.
- * Attention kernels: Q plus `stages` K and V tiles (+1 KB to align sm90a tiles). sm80 select: Q plus
+ * Attention kernels: Q plus `stages` K and V tiles (+1 KB to align sm90a tiles); the warp-specialized
+ * one (persistent: the next tile's Q loads while O is written) also an O stage of blockM rows, except at
+ * blockN 192 (stores O from registers: two 192-key stages of K and V leave no room). sm80 select: Q plus
  * `stages` K tiles. sm90a select (make_plan_sm90), in its largest mode (a short generation part
  * deferred): Q, `stages` 64-key K tiles, the stages' two barriers, the per-warpgroup slot arrays, the
  * deferred generation entries (BM x (kDeferGen + 1) float2), the per-warp counts and the 1 KB
@@ -167,7 +170,8 @@ export function smemBytes(cfg: VariantConfig): number {
     return tile(cfg.blockM) + ring + 2 * 4 * wgs * 16 * sub + 2 * 8 * cfg.stages + 8 * cfg.blockM * (deferGen + 1) + wcount + 1024;
   }
   if (cfg.op === "select") return tile(cfg.blockM) + cfg.stages * tile(cfg.blockN);
-  return tile(cfg.blockM) + cfg.stages * 2 * tile(cfg.blockN) + (cfg.arch === "sm90a" ? 1024 : 0);
+  const oStage = cfg.arch === "sm90a" && hasProducer(cfg) && cfg.blockN <= 128 ? tile(cfg.blockM) : 0;
+  return tile(cfg.blockM) + oStage + cfg.stages * 2 * tile(cfg.blockN) + (cfg.arch === "sm90a" ? 1024 : 0);
 }
 
 /**
@@ -260,6 +264,8 @@ export function validateVariant(cfg: VariantConfig): string[] {
     }
     if (cfg.blockN === 32 && cfg.op !== "select") problems.push("sm90a attention kernels take blockN 64 or 128");
   }
+  if (cfg.op === "dense_fwd" && cfg.blockN === 192 && !(cfg.arch === "sm90a" && hasProducer(cfg) && cfg.headDim === 128))
+    problems.push("blockN 192 is offered for the warp-specialized sm90a dense kernel at head dim 128 only (blockM 128, 12 warps)");
   // Stages: what each kernel's pipeline is written for (STAGES lists the union).
   if (cfg.op === "select" && cfg.arch === "sm90a" && hasProducer(cfg)) {
     if (!(SELECT_WS_STAGES as readonly number[]).includes(cfg.stages))

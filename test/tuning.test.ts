@@ -143,12 +143,22 @@ describe("tables from sweeps (bench/tuning.ts)", () => {
     expect(() => replaceOps(H200, { ...fresh, gpu: "NVIDIA H100 80GB HBM3" }, ["select"])).toThrow(/the sweep is of "NVIDIA H100 80GB HBM3", the table of "NVIDIA H200"/);
   });
 
-  test("the committed H100 table is what its source sweep builds", () => {
-    const committed = readTable(join(TUNING_DIR, "nvidia-h100-80gb-hbm3.json"));
+  test("the committed H100 table is what its source sweeps build", () => {
+    const file = join(TUNING_DIR, "nvidia-h100-80gb-hbm3.json");
+    const committed = readTable(file);
+    // "BASE.json; OPS entries: LATER.json": the base sweep's whole table, then those ops' entries replaced
+    // from the later sweep (bun run tuning --ops).
+    const [base, ...later] = committed.source!.split("; ");
+    expect(later.length).toBeGreaterThan(0);
     const dir = mkdtempSync(join(tmpdir(), "sparsed-tuning-"));
-    const r = run(committed.source!, "--out", dir);
-    expect(r.exitCode).toBe(0);
-    expect(json(join(dir, "nvidia-h100-80gb-hbm3.json"))).toEqual(json(join(TUNING_DIR, "nvidia-h100-80gb-hbm3.json")));
+    const out = join(dir, "h100.json");
+    expect(run(base!, "--out", out).exitCode).toBe(0);
+    for (const part of later) {
+      const m = /^(.+) entries: (.+)$/.exec(part);
+      expect(m).not.toBeNull();
+      expect(run(m![2]!, "--ops", m![1]!.split(", ").join(","), "--out", out).exitCode).toBe(0);
+    }
+    expect(json(out)).toEqual(json(file));
   });
 
   test("--ops select puts a select-only sweep's entries back into a table without them", () => {

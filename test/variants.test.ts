@@ -23,7 +23,8 @@ describe("each rejection reason, alone", () => {
     ["head dim", { ...dense90, headDim: 96 as never }, "head dim 96 is not supported (supported: 64, 128)"],
     ["dtype", { ...dense90, dtype: "fp8" as never }, "dtype fp8 is not supported (supported: bf16, fp16)"],
     ["blockM", { ...dense80, blockM: 96 }, "blockM 96 is not supported (supported: 32, 64, 128, 192, 256)"],
-    ["blockN (attention)", { ...dense80, blockN: 96 }, "blockN 96 is not supported (supported: 32, 64, 128)"],
+    ["blockN (attention)", { ...dense80, blockN: 96 }, "blockN 96 is not supported (supported: 32, 64, 128, 192)"],
+    ["blockN 192 outside the warp-specialized hd128 dense kernel", { ...dense90, blockN: 192 }, "blockN 192 is offered for the warp-specialized sm90a dense kernel at head dim 128 only (blockM 128, 12 warps)"],
     ["warps", { ...dense80, warps: 6 }, "warps 6 is not supported (supported: 2, 4, 8, 12, 16, 20)"],
     ["arch", { ...dense90, arch: "sm100" as never }, "arch sm100 is not supported (supported: sm80, sm90a)"],
     ["select blockN is a pattern block size", { ...select90, blockN: 96 }, "select blockN 96 is not a pattern block size (select blockN is the pattern block size b: one of 32, 64, 128)"],
@@ -119,6 +120,11 @@ describe("shared memory accounts for the stages", () => {
     expect(smemBytes(dense90)).toBe((128 + 2 * 2 * 64) * 128 * 2 + 1024);
     expect(smemBytes(dense80)).toBe((128 + 2 * 2 * 64) * 128 * 2);
     expect(smemBytes({ ...dense90, stages: 3 }) - smemBytes(dense90)).toBe(2 * 64 * 128 * 2);
+    // The warp-specialized kernel holds an O stage beside Q (dense_ws_sm90.cuh's kOOffset).
+    expect(smemBytes({ ...dense90, blockN: 128, warps: 12 })).toBe((128 + 128 + 2 * 2 * 128) * 128 * 2 + 1024);
+    // ... except at blockN 192, whose two stages of K and V leave no room (O from registers).
+    expect(smemBytes({ ...dense90, blockN: 192, warps: 12 })).toBe((128 + 2 * 2 * 192) * 128 * 2 + 1024);
+    expect(validateVariant({ ...dense90, blockN: 192, warps: 12 })).toEqual([]);
   });
 
   test("sm80 select: Q plus stages K tiles", () => {
@@ -166,6 +172,7 @@ describe("ids", () => {
 
   test("DEFAULT_TILES keep their fastest-first order", () => {
     expect(DEFAULT_TILES.dense_fwd.sm90a![128].map((x) => variantId({ ...dense90, ...x }))).toEqual([
+      "dense_fwd_hd128_bm128_bn192_w12_s2_bf16_sm90a",
       "dense_fwd_hd128_bm128_bn128_w12_s2_bf16_sm90a",
       "dense_fwd_hd128_bm128_bn64_w8_s2_bf16_sm90a",
       "dense_fwd_hd128_bm192_bn128_w12_s2_bf16_sm90a",
@@ -242,8 +249,13 @@ describe("expandVariants and stages", () => {
     const sel = { ops: ["select" as const], archs: ["sm90a"], headDims: [128], dtypes: ["bf16"], blockNs: [128] };
     expect(expandVariants({ ...sel, blockMs: [128], warps: [8] }).map(variantId)).toEqual(["select_hd128_bm128_bn128_w8_s4_bf16_sm90a"]);
     expect(expandVariants({ ...sel, blockMs: [256], warps: [16] }).map(variantId)).toEqual(["select_hd128_bm256_bn128_w16_s6_bf16_sm90a"]);
-    // blockN from the family's first default (the warp-specialized bm128 bn128 w12).
-    expect(expandVariants({ ops: ["dense_fwd"], archs: ["sm90a"], headDims: [128], dtypes: ["bf16"], blockMs: [192], warps: [12] }).map(variantId)).toEqual([
+    // blockN from the family's first default (the warp-specialized bm128 bn192 w12); one that the
+    // other tiles cannot take is an error with the reason, not a silent substitute.
+    expect(expandVariants({ ops: ["dense_fwd"], archs: ["sm90a"], headDims: [128], dtypes: ["bf16"], blockMs: [128], warps: [12] }).map(variantId)).toEqual([
+      "dense_fwd_hd128_bm128_bn192_w12_s2_bf16_sm90a",
+    ]);
+    expect(() => expandVariants({ ops: ["dense_fwd"], archs: ["sm90a"], headDims: [128], dtypes: ["bf16"], blockMs: [192], warps: [12] })).toThrow(/blockN 192 is offered for the warp-specialized/);
+    expect(expandVariants({ ops: ["dense_fwd"], archs: ["sm90a"], headDims: [128], dtypes: ["bf16"], blockMs: [192], blockNs: [128], warps: [12] }).map(variantId)).toEqual([
       "dense_fwd_hd128_bm192_bn128_w12_s2_bf16_sm90a",
     ]);
   });

@@ -6,6 +6,8 @@
 // Semantics: shared/DESIGN.md section 1 ("Tensors").
 #pragma once
 #include <math.h>
+#include <algorithm>
+#include <type_traits>
 #include "sparsed/common.cuh"
 #include "sparsed/status.cuh"
 
@@ -91,12 +93,9 @@ __device__ inline void softmax_step(float (&s)[BN / 8][4], RowState& st, float (
 
 // Epilogue of one warp's 16-row tile: full row denominators, normalize O, write the LSE, and stage O
 // as 16-bit values into rows [r0, r0 + 16) of a swizzled [rows][D] shared tile (for 16-byte stores).
-template <int D, typename DT>
-__device__ inline void finish_tile(const float (&o)[D / 8][4], const RowState& st, typename DT::elem* stage, int r0, int m0,
-                                   const sparsed_dense_params& p, int b, int h, int lane) {
-  using Tile = SwizzledTile<D>;
+// The thread's two rows' 1 / denominator (full row sums over the quad), and their LSE written.
+__device__ inline void row_inverses(const RowState& st, float (&inv)[2], int r0, int m0, const sparsed_dense_params& p, int b, int h, int lane) {
   const int g = lane / 4, t4 = lane % 4;
-  float inv[2];
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     float l = st.l[r];
@@ -107,6 +106,15 @@ __device__ inline void finish_tile(const float (&o)[D / 8][4], const RowState& s
     if (p.lse && t4 == 0 && row < p.nq)
       reinterpret_cast<float*>(p.lse)[((int64_t)b * p.hq + h) * p.nq + row] = l == 0.f ? -INFINITY : st.m[r] * p.scale + logf(l);
   }
+}
+
+template <int D, typename DT>
+__device__ inline void finish_tile(const float (&o)[D / 8][4], const RowState& st, typename DT::elem* stage, int r0, int m0,
+                                   const sparsed_dense_params& p, int b, int h, int lane) {
+  using Tile = SwizzledTile<D>;
+  const int g = lane / 4, t4 = lane % 4;
+  float inv[2];
+  row_inverses(st, inv, r0, m0, p, b, h, lane);
 #pragma unroll
   for (int i = 0; i < D / 8; ++i) {
     *reinterpret_cast<uint32_t*>(stage + Tile::offset(r0 + g, i) + 2 * t4) = DT::pack(o[i][0] * inv[0], o[i][1] * inv[0]);
@@ -129,13 +137,31 @@ __device__ inline void store_rows(const Elem* stage, int r0, Elem* og, int m0, c
 }
 
 // The sm90a epilogue of one warp's 16 rows [r0, r0 + 16): finish_tile into `stage`, then store_rows to
-// O. The caller's barrier has freed those rows of `stage` (they overlay Q).
+// O. The caller has freed those rows of `stage` (dense_fwd_sm90.cuh's overlay Q: a barrier first).
 template <int D, typename DT>
 __device__ inline void write_warp_rows(const float (&o)[D / 8][4], const RowState& st, typename DT::elem* stage, int r0, typename DT::elem* og, int m0,
                                        const sparsed_dense_params& p, int b, int h, int lane) {
   finish_tile<D, DT>(o, st, stage, r0, m0, p, b, h, lane);
   __syncwarp();
   store_rows<D, 16>(stage, r0, og, m0, p, lane);
+}
+
+// The epilogue of one warp's 16 rows [r0, r0 + 16) without a stage: each thread stores its own O
+// pairs (4 bytes each; a kernel whose shared memory holds no stage, rows past Nq skipped).
+template <int D, typename DT>
+__device__ inline void store_warp_rows_direct(const float (&o)[D / 8][4], const RowState& st, int r0, typename DT::elem* og, int m0,
+                                              const sparsed_dense_params& p, int b, int h, int lane) {
+  const int g = lane / 4, t4 = lane % 4;
+  float inv[2];
+  row_inverses(st, inv, r0, m0, p, b, h, lane);
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int row = m0 + r0 + g + 8 * r;
+    if (row >= p.nq) continue;
+    typename DT::elem* orow = og + (int64_t)row * p.o_stride[1] + 2 * t4;
+#pragma unroll
+    for (int i = 0; i < D / 8; ++i) *reinterpret_cast<uint32_t*>(orow + i * 8) = DT::pack(o[i][2 * r] * inv[r], o[i][2 * r + 1] * inv[r]);
+  }
 }
 
 // The key tiles of BN keys one CTA visits: all of them (dense), or those of the kv blocks its query
@@ -173,6 +199,23 @@ struct KeyTiles {
     }
   }
   __device__ int key0(int t) const { return key0_at(t, entry(t)); }
+};
+
+// A persistent kernel's query tiles (C::kPersistent): tile t is query block t % nqb of head
+// (t / nqb) % Hq of batch t / (nqb Hq), the order of a one-CTA-a-tile grid's (x, y, z).
+struct TilePos {
+  int m0, h, b;
+};
+template <typename C>
+struct TileOrder {
+  int nqb, hq;
+  int64_t total;
+  __host__ __device__ explicit TileOrder(const sparsed_dense_params& p)
+      : nqb((p.nq + C::BM - 1) / C::BM), hq(p.hq), total((int64_t)nqb * p.hq * p.batch) {}
+  __device__ TilePos at(int64_t t) const {
+    const int64_t r = t / nqb;
+    return TilePos{(int)(t - r * nqb) * C::BM, (int)(r % hq), (int)(r / hq)};
+  }
 };
 
 template <typename C>
@@ -307,7 +350,14 @@ int validate_dense(const sparsed_dense_params* p, int head_dim, int dtype_code);
 // The pattern's sizes against the attention shape and the kernel's tiles (BM and BN divide the block).
 int validate_pattern(const sparsed_sparse_params* p, int bm, int bn);
 
-// Shared-memory opt-in (once per kernel), grid (query blocks, heads, batch), launch, launch check.
+template <typename C, typename = void>
+struct IsPersistent : std::false_type {};
+template <typename C>
+struct IsPersistent<C, std::void_t<decltype(C::kPersistent)>> : std::bool_constant<C::kPersistent> {};
+
+// Shared-memory opt-in (once per kernel), grid, launch, launch check. The grid is (query blocks,
+// heads, batch), or for a persistent kernel one CTA an SM (fewer if there are fewer tiles), walking
+// TileOrder's tiles.
 template <typename C, typename Kernel, typename... Extra>
 int launch_kernel(Kernel kernel, const sparsed_sparse_params* sp, uint64_t stream, const Extra&... extra) {
   const sparsed_dense_params* p = &sp->attn;
@@ -316,8 +366,13 @@ int launch_kernel(Kernel kernel, const sparsed_sparse_params* sp, uint64_t strea
   if (C::kSmemBytes > (int)props->sharedMemPerBlockOptin)
     return fail(SPARSED_ERR_INVALID, "kernel needs %d bytes of shared memory; the device allows %d", C::kSmemBytes, (int)props->sharedMemPerBlockOptin);
   SPARSED_TRY(opt_in_shared_memory<C>(kernel, C::kSmemBytes));
+  if (p->hq > 65535 || p->batch > 65535) return fail(SPARSED_ERR_INVALID, "Hq (%d) and batch (%d) must each be at most 65535", p->hq, p->batch);
   dim3 grid((p->nq + C::BM - 1) / C::BM, p->hq, p->batch);
-  if (grid.y > 65535 || grid.z > 65535) return fail(SPARSED_ERR_INVALID, "Hq (%d) and batch (%d) must each be at most 65535", p->hq, p->batch);
+  if constexpr (IsPersistent<C>::value) {
+    static_assert(C::CTAS_PER_SM == 1, "a persistent kernel runs one CTA an SM");
+    const int64_t tiles = TileOrder<C>(*p).total;
+    grid = dim3((unsigned)std::min<int64_t>(tiles, props->multiProcessorCount), 1, 1);
+  }
   kernel<<<grid, C::THREADS, C::kSmemBytes, reinterpret_cast<cudaStream_t>(stream)>>>(*sp, extra...);
   return check_cuda(cudaGetLastError(), "attention kernel launch");
 }

@@ -1,12 +1,19 @@
-// Dense and block-sparse attention forward for Hopper (sm_90a), warp-specialized: one producer
-// warpgroup copies Q, K and V by TMA (the sparse kernel's producer walks the row's kv block list), two
-// consumer warpgroups of 64 query rows each compute. setmaxnreg moves registers from the producer
-// (40 a thread) to the consumers (232), which hold O, one block of scores and P at once, so each
-// consumer overlaps its softmax with its own matrix products: the next block's S = Q K^T and this
-// block's O += P V are in flight on the tensor cores while the warps exponentiate the scores in
-// between ("intra-warpgroup overlap"; the two consumers are not made to take turns: a ping-pong
-// schedule measured no better, bench/NOTES.md). K and V have separate stage barriers: K_j's stage comes free
-// as soon as S_j is done, V_j's after P_j V_j. One CTA an SM (its 160 KB of shared memory at hd128).
+// Dense and block-sparse attention forward for Hopper (sm_90a), warp-specialized and persistent: one
+// CTA an SM walks query tiles t = blockIdx.x, blockIdx.x + gridDim.x, ... (query blocks fastest, then
+// heads, then batch: CTAs running at once share K/V in L2). One producer warpgroup copies Q, K and V by
+// TMA (the sparse kernel's producer walks the row's kv block list), two consumer warpgroups of 64 query
+// rows each compute. The K/V rings run on across tiles, and Q and O have buffers of their own, so the
+// producer loads the next tile's Q, K and V while the consumers finish a tile (its last P V, the
+// epilogue): no CTA prologue or epilogue leaves the tensor cores idle between tiles.
+// setmaxnreg moves registers from the producer (40 a thread) to the consumers (232), which hold O, one
+// block of scores and P at once, so each consumer overlaps its softmax with its own matrix products:
+// the next block's S = Q K^T and this block's O += P V are in flight on the tensor cores while the warps
+// exponentiate the scores in between ("intra-warpgroup overlap"; the two consumers are not made to take
+// turns: a ping-pong schedule measured no better, bench/NOTES.md). K and V have separate stage barriers:
+// K_j's stage comes free as soon as S_j is done, V_j's after P_j V_j; Q's once the tile's last S is.
+// Shared memory at hd128, BN 128: Q 32 KB, K and V two stages each (128 KB), the O stage 32 KB. BN 192
+// (dense, hd128): Q and 192 KB of K and V, O stored from registers; 1.5x the keys a step spread each
+// step's fixed costs (barrier waits, row maxima, the rescale) over 1.5x the work (bench/NOTES.md, p2).
 // Semantics: shared/DESIGN.md section 1; the softmax is dense_fwd.cuh's, in three pieces.
 #pragma once
 #include "sparsed/dense_fwd_sm90.cuh"  // prepare_tma_launch, and dense_fwd.cuh's softmax pieces
@@ -16,16 +23,23 @@ namespace sparsed {
 template <int D_, int BN_, typename DT_, bool SPARSE_ = false>
 struct DenseWsSm90Config {
   static constexpr int D = D_, BM = 128, BN = BN_, CONSUMERS = 2, THREADS = 128 * (CONSUMERS + 1);
-  static constexpr bool kSparse = SPARSE_;
+  static constexpr bool kSparse = SPARSE_, kPersistent = true;  // launch_kernel: one CTA an SM, not one a tile
   using DT = DT_;
   using Elem = typename DT_::elem;
-  static_assert(D % 64 == 0 && (BN == 64 || BN == 128), "wgmma tiles: 64-element rows, BN 64 or 128");
-  static constexpr int kProducerRegs = 40, kConsumerRegs = 232;  // 128 * 40 + 256 * 232 <= 65536
-  // Q (each consumer's 64 rows as D/64 column blocks of [64][64]), two K stages, two V stages, then
-  // the barriers: K ring, V ring (full and empty, two stages each), Q; + slack to align to 1024 B.
+  static_assert(D % 64 == 0 && (BN == 64 || BN == 128 || (BN == 192 && D == 128 && !SPARSE_)),
+                "wgmma tiles: 64-element rows, BN 64 or 128 (192: dense hd128)");
+  // BN 192: scores and P take 48 more registers a thread (consumers at 240, the producer at 24: 128 * 24
+  // + 256 * 240 = 64512, the launch's 168 a thread), and K and V (192 KB) leave no room for an O stage:
+  // each thread stores its O pairs directly (store_warp_rows_direct).
+  static constexpr bool kOStage = BN <= 128;
+  static constexpr int kProducerRegs = BN > 128 ? 24 : 40, kConsumerRegs = BN > 128 ? 240 : 232;
+  static_assert(128 * kProducerRegs + 256 * kConsumerRegs <= THREADS * (65536 / THREADS / 8 * 8), "the register split exceeds the launch's allocation");
+  // Q (each consumer's 64 rows as D/64 column blocks of [64][64]), two K stages, two V stages, the O
+  // stage (BM swizzled rows), then the barriers: K ring, V ring (full and empty, two stages each), Q
+  // full and Q empty; + slack to align to 1024 B.
   static constexpr int kQBytes = BM * D * 2, kTileBytes = BN * D * 2;
-  static constexpr int kBarOffset = kQBytes + 4 * kTileBytes;
-  static constexpr int kSmemBytes = kBarOffset + 2 * 32 + 8 + 1024;
+  static constexpr int kOOffset = kQBytes + 4 * kTileBytes, kBarOffset = kOOffset + (kOStage ? kQBytes : 0);
+  static constexpr int kSmemBytes = kBarOffset + 2 * 32 + 16 + 1024;
   static constexpr int CTAS_PER_SM = 1;
 };
 
@@ -43,47 +57,55 @@ __global__ void __launch_bounds__(C::THREADS, 1)
   unsigned char* const sbase = smem_raw + (base - smem_addr(smem_raw));
   const uint32_t sQ = base, sK = sQ + C::kQBytes, sV = sK + 2 * C::kTileBytes;
   const tma::Ring<2> ring_k(base + C::kBarOffset), ring_v(base + C::kBarOffset + 32);
-  const uint32_t bar_q = base + C::kBarOffset + 64;
+  const uint32_t bar_q = base + C::kBarOffset + 64, bar_q_empty = bar_q + 8;
+  const TileOrder<C> order(p);
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, t4 = lane % 4;
   const int wg = sm90::warpgroup_index();
-  const int m0 = blockIdx.x * C::BM, h = blockIdx.y, b = blockIdx.z;
-  const int hk = kv_head(h, p.hq, p.hkv);
-  const KeyTiles<C> tiles(sp, m0, b, h);
-  const int n = tiles.count;
 
   if (tid == 0) {
     ring_k.init(4 * C::CONSUMERS);
     ring_v.init(4 * C::CONSUMERS);
     tma::init(bar_q, 1);
+    tma::init(bar_q_empty, 4 * C::CONSUMERS);
     tma::fence_init();
   }
   __syncthreads();  // the barriers are initialized before anyone waits on them
 
+  // Both sides count the CTA's tiles (ti) and the key tiles of all of them so far (it: the rings' index).
   if (wg == 0) {  // the producer: one thread issues every copy, in the order the consumers use them
     sm90::setmaxnreg_dec<C::kProducerRegs>();
     if (tid == 0) {
-      tma::load_q_rows<D, C::CONSUMERS>(sQ, &qmap, bar_q, m0, h, b);
-      for (int j = 0; j < n; ++j) {
-        const int key0 = tiles.key0(j);
-        const uint32_t bk = ring_k.acquire(j, C::kTileBytes), kst = sK + (j & 1) * C::kTileBytes;
+      int it = 0, ti = 0;
+      for (int64_t t = blockIdx.x; t < order.total; t += gridDim.x, ++ti) {
+        const TilePos pos = order.at(t);
+        const int hk = kv_head(pos.h, p.hq, p.hkv);
+        const KeyTiles<C> tiles(sp, pos.m0, pos.b, pos.h);
+        if (ti > 0) tma::wait(bar_q_empty, (ti - 1) & 1);  // the last tile's final S = Q K^T is done
+        tma::load_q_rows<D, C::CONSUMERS>(sQ, &qmap, bar_q, pos.m0, pos.h, pos.b);
+        for (int j = 0; j < tiles.count; ++j, ++it) {
+          const int key0 = tiles.key0(j);
+          const uint32_t bk = ring_k.acquire(it, C::kTileBytes), kst = sK + (it & 1) * C::kTileBytes;
 #pragma unroll
-        for (int cb = 0; cb < D / 64; ++cb) tma::load_4d(kst + cb * BN * 128, &kmap, bk, cb * 64, key0, hk, b);
-        const uint32_t bv = ring_v.acquire(j, C::kTileBytes), vst = sV + (j & 1) * C::kTileBytes;
+          for (int cb = 0; cb < D / 64; ++cb) tma::load_4d(kst + cb * BN * 128, &kmap, bk, cb * 64, key0, hk, pos.b);
+          const uint32_t bv = ring_v.acquire(it, C::kTileBytes), vst = sV + (it & 1) * C::kTileBytes;
 #pragma unroll
-        for (int cb = 0; cb < D / 64; ++cb) tma::load_4d(vst + cb * BN * 128, &vmap, bv, cb * 64, key0, hk, b);
+          for (int cb = 0; cb < D / 64; ++cb) tma::load_4d(vst + cb * BN * 128, &vmap, bv, cb * 64, key0, hk, pos.b);
+        }
       }
     }
     return;
   }
 
-  // A consumer: rows [c * 64, c * 64 + 64) of the tile, this warp's 16 of them.
+  // A consumer: rows [c * 64, c * 64 + 64) of each tile, this warp's 16 of them.
   sm90::setmaxnreg_inc<C::kConsumerRegs>();
   const int c = wg - 1, cw = warp - 4;  // consumer index, warp index among the consumers
   const float sl2 = p.scale * 1.4426950408889634f;
   const sm90::Sw128Desc dq(sQ + c * 64 * D * 2, 16);
+  Elem* const stage = reinterpret_cast<Elem*>(sbase + C::kOOffset);
+  int it = 0;  // the rings' index of the current tile's first key tile
   auto issue_s = [&](float(&s)[BN / 8][4], int j) {
-    const sm90::Sw128Desc dk(sK + (j & 1) * C::kTileBytes, 16);
+    const sm90::Sw128Desc dk(sK + ((it + j) & 1) * C::kTileBytes, 16);
     sm90::fence();
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
@@ -94,7 +116,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
   };
   float o[D / 8][4];
   auto issue_pv = [&](const uint32_t(&pf)[BN / 16][4], int j) {
-    const sm90::Sw128Desc dv(sV + (j & 1) * C::kTileBytes, BN * 128);
+    const sm90::Sw128Desc dv(sV + ((it + j) & 1) * C::kTileBytes, BN * 128);
     sm90::fence();
 #pragma unroll
     for (int kk = 0; kk < BN / 16; ++kk) sm90::mma_rs<DT, D>(o, pf[kk], dv.at(kk * 16 * 128));
@@ -103,57 +125,78 @@ __global__ void __launch_bounds__(C::THREADS, 1)
   auto mask = [&](float(&s)[BN / 8][4], int key0) {
     if (key0 + BN > p.nk) mask_tail<BN>(s, key0, p.nk, t4);
   };
-#pragma unroll
-  for (int i = 0; i < D / 8; ++i) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
-  RowState st;
-  float s[BN / 8][4];
-  uint32_t pf[BN / 16][4];
-  float corr[2];
-  tma::wait(bar_q, 0);
+  // S_j's reads are done: free K_j's stage, and Q's after the tile's last S.
+  auto release_k = [&](int j, int n) {
+    if (lane == 0) {
+      ring_k.release(it + j);
+      if (j == n - 1) tma::arrive(bar_q_empty);
+    }
+  };
 
-  if (n > 0) {
-    int key0 = tiles.key0(0);
-    ring_k.wait_full(0);
-    issue_s(s, 0);
-    sm90::wait<0>();
-    if (lane == 0) ring_k.release(0);
-    sm90::fence_operand<BN / 8>(s);
-    mask(s, key0);
-    softmax_exp<BN>(s, st, sl2, corr);  // o is zero: no rescale
-    pack_p<BN, DT>(s, pf);
-    for (int j = 1; j < n; ++j) {
-      key0 = tiles.key0(j);
-      // S_j and O += P_{j-1} V_{j-1} in flight; the softmax of S_j runs under P V.
-      ring_k.wait_full(j);
-      ring_v.wait_full(j - 1);
-      issue_s(s, j);
-      issue_pv(pf, j - 1);
-      sm90::wait<1>();  // S_j is done (P V may still run)
-      if (lane == 0) ring_k.release(j);
+  int ti = 0;
+  for (int64_t t = blockIdx.x; t < order.total; t += gridDim.x, ++ti) {
+    const TilePos pos = order.at(t);
+    const KeyTiles<C> tiles(sp, pos.m0, pos.b, pos.h);
+    const int n = tiles.count;
+#pragma unroll
+    for (int i = 0; i < D / 8; ++i) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
+    RowState st;
+    float s[BN / 8][4];
+    uint32_t pf[BN / 16][4];
+    float corr[2];
+    tma::wait(bar_q, ti & 1);
+
+    if (n > 0) {
+      int key0 = tiles.key0(0);
+      ring_k.wait_full(it);
+      issue_s(s, 0);
+      sm90::wait<0>();
+      release_k(0, n);
       sm90::fence_operand<BN / 8>(s);
       mask(s, key0);
-      softmax_exp<BN>(s, st, sl2, corr);
-      sm90::wait<0>();  // P_{j-1} V_{j-1} is done: O and pf are free again
-      if (lane == 0) ring_v.release(j - 1);
-      sm90::fence_operand<D / 8>(o);
-      // Once the row maxima settle most blocks leave them unchanged (corr = 1 exactly): the warp then
-      // skips the multiplies, which changes no value.
-      if (__any_sync(0xffffffffu, corr[0] != 1.f || corr[1] != 1.f)) rescale_o<D>(o, corr);
+      softmax_exp<BN>(s, st, sl2, corr);  // o is zero: no rescale
       pack_p<BN, DT>(s, pf);
+      for (int j = 1; j < n; ++j) {
+        key0 = tiles.key0(j);
+        // S_j and O += P_{j-1} V_{j-1} in flight; the softmax of S_j runs under P V.
+        ring_k.wait_full(it + j);
+        ring_v.wait_full(it + j - 1);
+        issue_s(s, j);
+        issue_pv(pf, j - 1);
+        sm90::wait<1>();  // S_j is done (P V may still run)
+        release_k(j, n);
+        sm90::fence_operand<BN / 8>(s);
+        mask(s, key0);
+        softmax_exp<BN>(s, st, sl2, corr);
+        sm90::wait<0>();  // P_{j-1} V_{j-1} is done: O and pf are free again
+        if (lane == 0) ring_v.release(it + j - 1);
+        sm90::fence_operand<D / 8>(o);
+        // Once the row maxima settle most blocks leave them unchanged (corr = 1 exactly): the warp then
+        // skips the multiplies, which changes no value.
+        if (__any_sync(0xffffffffu, corr[0] != 1.f || corr[1] != 1.f)) rescale_o<D>(o, corr);
+        pack_p<BN, DT>(s, pf);
+      }
+      ring_v.wait_full(it + n - 1);
+      issue_pv(pf, n - 1);
+      sm90::wait<0>();
+      if (lane == 0) ring_v.release(it + n - 1);
+      sm90::fence_operand<D / 8>(o);
+    } else if (lane == 0) {
+      tma::arrive(bar_q_empty);  // a sparse row with no kept block: Q unread
     }
-    ring_v.wait_full(n - 1);
-    issue_pv(pf, n - 1);
-    sm90::wait<0>();
-    if (lane == 0) ring_v.release(n - 1);
-    sm90::fence_operand<D / 8>(o);
-  }
+    it += n;
 
-  // Epilogue (dense_fwd.cuh's), staging O over this consumer's own Q rows once its four warps are
-  // done reading them.
-  tma::sync_warpgroup<3>(wg);
-  Elem* og = head_slice<Elem>(p.o, p.o_stride, b, h);
-  Elem* stage = reinterpret_cast<Elem*>(sbase);
-  write_warp_rows<D, DT>(o, st, stage, cw * 16, og, m0, p, b, h, lane);
+    // Epilogue (dense_fwd.cuh's) through this warp's 16 rows of the O stage (or from registers), while
+    // the producer already loads the next tile. The __syncwarp orders the writes after every lane's
+    // reads of the same rows in the last tile's epilogue.
+    Elem* const og = head_slice<Elem>(p.o, p.o_stride, pos.b, pos.h);
+    if constexpr (C::kOStage) {
+      __syncwarp();
+      write_warp_rows<D, DT>(o, st, stage, cw * 16, og, pos.m0, p, pos.b, pos.h, lane);
+    } else {
+      store_warp_rows_direct<D, DT>(o, st, cw * 16, og, pos.m0, p, pos.b, pos.h, lane);
+    }
+  }
 #else
   __trap();  // built for a target without wgmma; launch_dense_ws_sm90 refuses such devices first
 #endif

@@ -148,10 +148,15 @@ __device__ inline void mma_rs_fp16_n128(float (&d)[16][4], const uint32_t (&a)[4
 }
 
 // Dispatch on element type and N so that kernels are written once.
+// N = 192 (B rows 0-127, then 128-191: 16 KB further on in a K-major sw128 tile of 128-B rows) is
+// two instructions, N = 128 and 64, into the accumulator's first 16 and last 8 column tiles.
 template <typename DT, int N>
 __device__ inline void mma_ss(float (&d)[N / 8][4], uint64_t da, uint64_t db, int accumulate) {
-  static_assert(N == 64 || N == 128, "wgmma wrappers exist for N = 64 and 128");
-  if constexpr (DT::code == 0 && N == 64) mma_ss_bf16_n64(d, da, db, accumulate);
+  static_assert(N == 64 || N == 128 || N == 192, "wgmma wrappers exist for N = 64 and 128 (192 = 128 + 64)");
+  if constexpr (N == 192) {
+    mma_ss<DT, 128>(*reinterpret_cast<float(*)[16][4]>(&d[0]), da, db, accumulate);
+    mma_ss<DT, 64>(*reinterpret_cast<float(*)[8][4]>(&d[16]), da, db + (128 * 128 >> 4), accumulate);
+  } else if constexpr (DT::code == 0 && N == 64) mma_ss_bf16_n64(d, da, db, accumulate);
   else if constexpr (DT::code == 0 && N == 128) mma_ss_bf16_n128(d, da, db, accumulate);
   else if constexpr (N == 64) mma_ss_fp16_n64(d, da, db, accumulate);
   else mma_ss_fp16_n128(d, da, db, accumulate);
