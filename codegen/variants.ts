@@ -5,7 +5,7 @@ export const OPS = ["dense_fwd", "sparse_fwd", "select"] as const;
 export const HEAD_DIMS = [64, 128] as const;
 export const DTYPES = ["bf16", "fp16"] as const;
 export const BLOCK_MS = [32, 64, 128, 192, 256] as const;
-export const BLOCK_NS = [32, 64, 128, 192] as const; // 192: the warp-specialized dense kernel at hd128 only
+export const BLOCK_NS = [32, 64, 128, 192] as const; // 192: the warp-specialized attention kernels at hd128 only
 export const WARPS = [2, 4, 8, 12, 16, 20] as const;
 /**
  * Pipeline stages of the K/V (or K) tile ring. The double-buffered kernels (every sm80 kernel, by
@@ -39,9 +39,17 @@ export function consumerWarpgroups(cfg: Pick<VariantConfig, "op" | "arch" | "blo
 }
 export const PRODUCER_BLOCK_M = 128;
 
-/** Whether a sparse kernel's tiles serve pattern block size b: both tile sides divide it (one kv list a CTA). */
+/**
+ * Keys one copy of a key tile brings: blockN, except at blockN 192 (the warp-specialized sparse kernel
+ * copies a tile as three 64-key chunks, each from its own kv block: templates' KeyChunk).
+ */
+export function keyChunk(blockN: number): number {
+  return blockN > 128 ? 64 : blockN;
+}
+
+/** Whether a sparse kernel's tiles serve pattern block size b: blockM and a key copy divide it (one kv list a CTA). */
 export function tilesDivideBlock(tiles: { blockM: number; blockN: number }, b: number): boolean {
-  return b % tiles.blockM === 0 && b % tiles.blockN === 0;
+  return b % tiles.blockM === 0 && b % keyChunk(tiles.blockN) === 0;
 }
 /**
  * The instruction family a kernel is written for: sm80 = mma.sync/ldmatrix/cp.async (runs on sm_80
@@ -111,10 +119,12 @@ export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tile
     sm80: { 64: [t(32, 32, 2, 2), t(64, 64, 4, 2)], 128: [t(32, 32, 2, 2), t(64, 64, 4, 2)] },
     // Fastest first (src/sparse.ts picks the first that divides the pattern block): at hd128 the
     // warp-specialized bm128 bn128 w12 (b = 128), then bm128 bn64 (two CTAs an SM, 2026-11-27-h200-v5);
-    // at hd64 the two-CTA kernels lead (2026-11-27-h200-s4-sweep); bm64 serves b = 64.
+    // at hd64 the two-CTA kernels lead (2026-11-27-h200-s4-sweep); bm64 serves b = 64. bm128 bn192 w12
+    // (tiles of three 64-key chunks across kv blocks) matched bn128 only at 64k select 0.1 and trailed
+    // it by 2-5% elsewhere (2026-11-28-s7-probe, call 8): built, timed by the sweeps, last.
     sm90a: {
       64: [t(128, 64, 8, 2), t(128, 128, 8, 2), t(128, 128, 12, 2), t(64, 64, 4, 2)],
-      128: [t(128, 128, 12, 2), t(128, 64, 8, 2), t(128, 128, 8, 2), t(64, 64, 4, 2)],
+      128: [t(128, 128, 12, 2), t(128, 64, 8, 2), t(128, 128, 8, 2), t(64, 64, 4, 2), t(128, 192, 12, 2)],
     },
   },
   select: {
@@ -264,8 +274,8 @@ export function validateVariant(cfg: VariantConfig): string[] {
     }
     if (cfg.blockN === 32 && cfg.op !== "select") problems.push("sm90a attention kernels take blockN 64 or 128");
   }
-  if (cfg.op === "dense_fwd" && cfg.blockN === 192 && !(cfg.arch === "sm90a" && hasProducer(cfg) && cfg.headDim === 128))
-    problems.push("blockN 192 is offered for the warp-specialized sm90a dense kernel at head dim 128 only (blockM 128, 12 warps)");
+  if (cfg.op !== "select" && cfg.blockN === 192 && !(cfg.arch === "sm90a" && hasProducer(cfg) && cfg.headDim === 128))
+    problems.push("blockN 192 is offered for the warp-specialized sm90a attention kernels at head dim 128 only (blockM 128, 12 warps)");
   // Stages: what each kernel's pipeline is written for (STAGES lists the union).
   if (cfg.op === "select" && cfg.arch === "sm90a" && hasProducer(cfg)) {
     if (!(SELECT_WS_STAGES as readonly number[]).includes(cfg.stages))

@@ -86,12 +86,12 @@ int validate_dense(const sparsed_dense_params* p, int head_dim, int dtype_code) 
   return SPARSED_OK;
 }
 
-int validate_pattern(const sparsed_sparse_params* sp, int bm, int bn) {
+int validate_pattern(const sparsed_sparse_params* sp, int bm, int keys) {
   const sparsed_pattern& pt = sp->pattern;
   if (!pt.counts || !pt.indices) return fail(SPARSED_ERR_INVALID, "pattern counts/indices is a null pointer");
   if (pt.counts % 4 || pt.indices % 4) return fail(SPARSED_ERR_INVALID, "pattern arrays must be 4-byte aligned");
-  if (pt.block_size < 1 || pt.block_size % bm || pt.block_size % bn)
-    return fail(SPARSED_ERR_INVALID, "pattern block size %d is not a multiple of this kernel's tiles (blockM %d, blockN %d)", pt.block_size, bm, bn);
+  if (pt.block_size < 1 || pt.block_size % bm || pt.block_size % keys)
+    return fail(SPARSED_ERR_INVALID, "pattern block size %d is not a multiple of this kernel's tiles (blockM %d, key tiles copied %d keys at a time)", pt.block_size, bm, keys);
   const int nqb = (sp->attn.nq + pt.block_size - 1) / pt.block_size, nkb = (sp->attn.nk + pt.block_size - 1) / pt.block_size;
   if (pt.nqb != nqb || pt.nkb != nkb)
     return fail(SPARSED_ERR_INVALID, "pattern has %d x %d blocks; Nq = %d, Nk = %d with block size %d need %d x %d", pt.nqb, pt.nkb, sp->attn.nq, sp->attn.nk, pt.block_size, nqb, nkb);

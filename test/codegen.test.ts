@@ -18,13 +18,13 @@ describe("variant naming", () => {
 
   test("ids round-trip for the whole default space", () => {
     const all = expandVariants();
-    // Per dtype: dense 3 (hd64) + 5 (hd128), sparse 6 + 6, select 14 + 14 (sm80 3, sm90a 5 + 2 x 3 warp-specialized).
-    expect(all.length).toBe(2 * (3 + 5 + 6 + 6 + 14 + 14));
+    // Per dtype: dense 3 (hd64) + 5 (hd128), sparse 6 + 7, select 14 + 14 (sm80 3, sm90a 5 + 2 x 3 warp-specialized).
+    expect(all.length).toBe(2 * (3 + 5 + 6 + 7 + 14 + 14));
     // The warp-specialized attention kernels: a producer warpgroup beside two consumers, at blockM 128;
-    // blockN 128, and 192 for the dense kernel at hd128.
+    // blockN 128, and 192 at hd128.
     const ws = all.filter((v) => v.op !== "select" && v.arch === "sm90a" && v.warps === v.blockM / 16 + 4);
-    expect(ws.length).toBe(2 * 5);
-    expect(ws.every((v) => v.blockM === 128 && (v.blockN === 128 || (v.blockN === 192 && v.op === "dense_fwd" && v.headDim === 128)))).toBe(true);
+    expect(ws.length).toBe(2 * 6);
+    expect(ws.every((v) => v.blockM === 128 && (v.blockN === 128 || (v.blockN === 192 && v.headDim === 128)))).toBe(true);
     const select = all.filter((v) => v.op === "select");
     expect(select.filter((v) => v.arch === "sm80").every((v) => v.blockM === v.blockN && v.warps === v.blockM / 16)).toBe(true);
     // sm90a: every pattern block size, each CTA whole warpgroups of whole blocks; the warp-specialized

@@ -143,34 +143,57 @@ describe("tables from sweeps (bench/tuning.ts)", () => {
     expect(() => replaceOps(H200, { ...fresh, gpu: "NVIDIA H100 80GB HBM3" }, ["select"])).toThrow(/the sweep is of "NVIDIA H100 80GB HBM3", the table of "NVIDIA H200"/);
   });
 
-  test("the committed H100 table is what its source sweeps build", () => {
-    const file = join(TUNING_DIR, "nvidia-h100-80gb-hbm3.json");
-    const committed = readTable(file);
-    // "BASE.json; OPS entries: LATER.json": the base sweep's whole table, then those ops' entries replaced
-    // from the later sweep (bun run tuning --ops).
-    const [base, ...later] = committed.source!.split("; ");
-    expect(later.length).toBeGreaterThan(0);
-    const dir = mkdtempSync(join(tmpdir(), "sparsed-tuning-"));
-    const out = join(dir, "h100.json");
-    expect(run(base!, "--out", out).exitCode).toBe(0);
-    for (const part of later) {
-      const m = /^(.+) entries: (.+)$/.exec(part);
-      expect(m).not.toBeNull();
-      expect(run(m![2]!, "--ops", m![1]!.split(", ").join(","), "--out", out).exitCode).toBe(0);
-    }
-    expect(json(out)).toEqual(json(file));
-  });
+  // A committed table's source: "BASE.json[; OPS entries: LATER.json]...": the base sweep's table with
+  // those ops' entries replaced from later sweeps (bun run tuning --ops).
+  const sources = (table: TuningTable) => {
+    const [base, ...later] = table.source!.split("; ");
+    return {
+      base: base!,
+      later: later.map((part) => {
+        const m = /^(.+) entries: (.+)$/.exec(part);
+        expect(m).not.toBeNull();
+        return { ops: m![1]!.split(", "), sweep: m![2]! };
+      }),
+    };
+  };
+  // The table that a sweep alone builds (no --ops).
+  const built = (sweep: string) => {
+    const out = join(mkdtempSync(join(tmpdir(), "sparsed-tuning-")), "t.json");
+    const r = run(sweep, "--out", out);
+    expect(r.exitCode).toBe(0);
+    return json(out) as TuningTable;
+  };
 
-  test("--ops select puts a select-only sweep's entries back into a table without them", () => {
+  for (const file of ["nvidia-h100-80gb-hbm3.json", "nvidia-h200.json"])
+    test(`the committed ${file} holds what its source sweeps build`, () => {
+      const committed = readTable(join(TUNING_DIR, file));
+      const { base, later } = sources(committed);
+      expect(later.length).toBeGreaterThan(0);
+      const of = (t: TuningTable, ops: string[]) => t.entries.filter((e) => ops.includes(e.op));
+      for (const { ops, sweep } of later) expect(of(committed, ops)).toEqual(of(built(sweep), ops));
+      // What no later sweep replaced comes from the base (the H200 table has no such entries left: its
+      // base, a device path of session 5, was never committed under that name).
+      const replaced = later.flatMap((l) => l.ops);
+      const rest = [...new Set(committed.entries.map((e) => e.op))].filter((op) => !replaced.includes(op));
+      if (rest.length) expect(of(committed, rest)).toEqual(of(built(base), rest));
+    });
+
+  test("--ops puts a sweep's entries back into a table without them", () => {
     const file = join(TUNING_DIR, "nvidia-h200.json");
     const committed = json(file) as TuningTable;
-    const sweep = committed.source!.split("; select entries: ")[1]!;
+    const { ops, sweep } = sources(committed).later.find((l) => l.ops.includes("select"))!;
     const dir = mkdtempSync(join(tmpdir(), "sparsed-tuning-"));
     const out = join(dir, "h200.json");
-    writeFileSync(out, JSON.stringify({ ...committed, entries: committed.entries.filter((e) => e.op !== "select") }));
-    const r = run(sweep, "--ops", "select", "--out", out);
+    writeFileSync(out, JSON.stringify({ ...committed, entries: committed.entries.filter((e) => !ops.includes(e.op)) }));
+    const r = run(sweep, "--ops", ops.join(","), "--out", out);
     expect(r.exitCode).toBe(0);
-    expect(json(out)).toEqual(committed);
+    const back = json(out) as TuningTable;
+    // Every entry back, those ops' after the others (replaceOps appends them).
+    const key = (e: object) => JSON.stringify(e);
+    expect(back.entries.map(key).sort()).toEqual(committed.entries.map(key).sort());
+    const k = committed.entries.filter((e) => ops.includes(e.op)).length;
+    expect(k).toBeGreaterThan(0);
+    expect(back.entries.slice(-k).every((e) => ops.includes(e.op))).toBe(true);
   });
 
   test("bad input fails with the reason", () => {

@@ -1,7 +1,7 @@
 // The variant space without a GPU: every rejection reason on a config that breaks only that rule, the
 // id format (stages after the warps) and its round trip, and the parse errors of malformed ids.
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_TILES, defaultStages, expandVariants, hasProducer, parseVariantId, smemBytes, validateVariant, variantId, type VariantConfig } from "../codegen/variants";
+import { DEFAULT_TILES, defaultStages, expandVariants, hasProducer, keyChunk, parseVariantId, smemBytes, tilesDivideBlock, validateVariant, variantId, type VariantConfig } from "../codegen/variants";
 
 // Valid configs, one per kernel family; each case below changes what breaks exactly one rule.
 const dense90: VariantConfig = { op: "dense_fwd", headDim: 128, blockM: 128, blockN: 64, warps: 8, stages: 2, dtype: "bf16", arch: "sm90a" };
@@ -24,7 +24,7 @@ describe("each rejection reason, alone", () => {
     ["dtype", { ...dense90, dtype: "fp8" as never }, "dtype fp8 is not supported (supported: bf16, fp16)"],
     ["blockM", { ...dense80, blockM: 96 }, "blockM 96 is not supported (supported: 32, 64, 128, 192, 256)"],
     ["blockN (attention)", { ...dense80, blockN: 96 }, "blockN 96 is not supported (supported: 32, 64, 128, 192)"],
-    ["blockN 192 outside the warp-specialized hd128 dense kernel", { ...dense90, blockN: 192 }, "blockN 192 is offered for the warp-specialized sm90a dense kernel at head dim 128 only (blockM 128, 12 warps)"],
+    ["blockN 192 outside the warp-specialized hd128 kernels", { ...dense90, blockN: 192 }, "blockN 192 is offered for the warp-specialized sm90a attention kernels at head dim 128 only (blockM 128, 12 warps)"],
     ["warps", { ...dense80, warps: 6 }, "warps 6 is not supported (supported: 2, 4, 8, 12, 16, 20)"],
     ["arch", { ...dense90, arch: "sm100" as never }, "arch sm100 is not supported (supported: sm80, sm90a)"],
     ["select blockN is a pattern block size", { ...select90, blockN: 96 }, "select blockN 96 is not a pattern block size (select blockN is the pattern block size b: one of 32, 64, 128)"],
@@ -125,6 +125,14 @@ describe("shared memory accounts for the stages", () => {
     // ... except at blockN 192, whose two stages of K and V leave no room (O from registers).
     expect(smemBytes({ ...dense90, blockN: 192, warps: 12 })).toBe((128 + 2 * 2 * 192) * 128 * 2 + 1024);
     expect(validateVariant({ ...dense90, blockN: 192, warps: 12 })).toEqual([]);
+    // The sparse kernel at blockN 192 copies 64-key chunks, each from its own kv block: it serves a
+    // pattern block that blockM and 64 divide, though 192 divides none.
+    const sparse192 = { ...dense90, op: "sparse_fwd" as const, blockN: 192, warps: 12 };
+    expect(validateVariant(sparse192)).toEqual([]);
+    expect(keyChunk(192)).toBe(64);
+    expect(keyChunk(128)).toBe(128);
+    expect([32, 64, 128].filter((b) => tilesDivideBlock(sparse192, b))).toEqual([128]);
+    expect(validateVariant({ ...sparse192, headDim: 64 })).toContain("blockN 192 is offered for the warp-specialized sm90a attention kernels at head dim 128 only (blockM 128, 12 warps)");
   });
 
   test("sm80 select: Q plus stages K tiles", () => {

@@ -144,4 +144,17 @@ __device__ inline void mask_tail(float (&s)[BN / 8][4], int key0, int nk, int t4
   }
 }
 
+// mask_tail for a tile of NCH chunks of BN / NCH keys each, chunk q starting at key0[q] (a sparse tile
+// cut from several kv blocks, dense_fwd.cuh's KeyTiles).
+template <int BN, int NCH>
+__device__ inline void mask_tail_chunks(float (&s)[BN / 8][4], const int (&key0)[NCH], int nk, int t4) {
+  constexpr int kTiles = BN / NCH / 8;  // accumulator column tiles a chunk
+#pragma unroll
+  for (int i = 0; i < BN / 8; ++i) {
+    const int col = key0[i / kTiles] + (i % kTiles) * 8 + 2 * t4;
+    if (col >= nk) s[i][0] = s[i][2] = -INFINITY;
+    if (col + 1 >= nk) s[i][1] = s[i][3] = -INFINITY;
+  }
+}
+
 }  // namespace sparsed

@@ -164,41 +164,54 @@ __device__ inline void store_warp_rows_direct(const float (&o)[D / 8][4], const 
   }
 }
 
+// Keys a copy of a key tile: BN, or C::kChunk where a config sets it (the sparse warp-specialized
+// kernel at BN 192 copies a tile as three 64-key chunks, each from its own kv block).
+template <typename C, typename = void>
+struct KeyChunk : std::integral_constant<int, C::BN> {};
+template <typename C>
+struct KeyChunk<C, std::void_t<decltype(C::kChunk)>> : std::integral_constant<int, C::kChunk> {};
+
 // The key tiles of BN keys one CTA visits: all of them (dense), or those of the kv blocks its query
-// block keeps (sparse; the query tile divides the pattern block, so one list serves every row).
-// A block index outside [0, nkb) is sent past the end, where loads zero-fill and scores are masked.
+// block keeps (sparse; the query tile divides the pattern block, so one list serves every row). A
+// sparse row's kept keys, block after block, are cut into chunks of CH = KeyChunk keys (CH divides
+// the block) and a tile takes BN / CH chunks in a row; chunk indices below are c = t * BN / CH + q.
+// A block index outside [0, nkb), or a chunk past the row's last, is sent past the end, where loads
+// zero-fill and scores are masked. With CH = BN (every kernel but one) chunk c is tile c.
 template <typename C>
 struct KeyTiles {
+  static constexpr int CH = KeyChunk<C>::value, CPT = C::BN / CH;  // keys a chunk, chunks a tile
+  static_assert(C::BN % CH == 0 && (CPT == 1 || C::kSparse), "a dense tile is one copy");
   const int* list = nullptr;
-  int count, per = 1, block = 0, nkb = 0;
+  int count, nchunks = 0, per = 1, block = 0, nkb = 0;
   __device__ KeyTiles(const sparsed_sparse_params& sp, int m0, int b, int h) {
     if constexpr (C::kSparse) {
       const sparsed_pattern& pt = sp.pattern;
       const int64_t row = ((int64_t)b * sp.attn.hq + h) * pt.nqb + m0 / pt.block_size;
       list = reinterpret_cast<const int*>(pt.indices) + row * pt.nkb;
-      per = pt.block_size / C::BN;
+      per = pt.block_size / CH;
       block = pt.block_size;
       nkb = pt.nkb;
-      count = min(max(reinterpret_cast<const int*>(pt.counts)[row], 0), pt.nkb) * per;
+      nchunks = min(max(reinterpret_cast<const int*>(pt.counts)[row], 0), pt.nkb) * per;
+      count = (nchunks + CPT - 1) / CPT;
     } else {
       count = (sp.attn.nk + C::BN - 1) / C::BN;
     }
   }
-  // The list entry behind tile t (sparse; a global load, which a caller can issue a step early).
-  __device__ int entry(int t) const {
-    if constexpr (C::kSparse) return list[t / per];
+  // The list entry behind chunk c (sparse; a global load, which a caller can issue a step early).
+  __device__ int entry(int c) const {
+    if constexpr (C::kSparse) return CPT == 1 || c < nchunks ? list[c / per] : -1;
     else return 0;
   }
-  // The first key of tile t, given its entry.
-  __device__ int key0_at(int t, int blk) const {
+  // The first key of chunk c, given its entry.
+  __device__ int key0_at(int c, int blk) const {
     if constexpr (C::kSparse) {
       if (blk < 0 || blk >= nkb) blk = nkb;
-      return blk * block + (t % per) * C::BN;
+      return blk * block + (c % per) * CH;
     } else {
-      return t * C::BN;
+      return c * CH;
     }
   }
-  __device__ int key0(int t) const { return key0_at(t, entry(t)); }
+  __device__ int key0(int c) const { return key0_at(c, entry(c)); }
 };
 
 // A persistent kernel's query tiles (C::kPersistent): tile t is query block t % nqb of head
@@ -347,8 +360,9 @@ __global__ void __launch_bounds__(C::THREADS, 1) dense_fwd_kernel(const sparsed_
 
 // Checks what a caller from any FFI could get wrong, so that bad input is an error, never a fault.
 int validate_dense(const sparsed_dense_params* p, int head_dim, int dtype_code);
-// The pattern's sizes against the attention shape and the kernel's tiles (BM and BN divide the block).
-int validate_pattern(const sparsed_sparse_params* p, int bm, int bn);
+// The pattern's sizes against the attention shape and the kernel's tiles (BM and the keys a copy,
+// KeyChunk: BN, or a BN 192 tile's 64-key chunks, divide the block).
+int validate_pattern(const sparsed_sparse_params* p, int bm, int keys);
 
 template <typename C, typename = void>
 struct IsPersistent : std::false_type {};
@@ -384,7 +398,7 @@ int prepare_launch(const Params* p, sparsed_sparse_params* sp, int min_major, bo
   if constexpr (C::kSparse) {
     *sp = *p;
     SPARSED_TRY(validate_dense(&sp->attn, C::D, C::DT::code));
-    SPARSED_TRY(validate_pattern(sp, C::BM, C::BN));
+    SPARSED_TRY(validate_pattern(sp, C::BM, KeyChunk<C>::value));  // a tile's copies divide the block
   } else {
     sp->attn = *p;
     sp->pattern = sparsed_pattern{};

@@ -135,13 +135,13 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
 }
 
 // Host, for both sm90a attention kernels: the entry points' checks, then the K and V tensor maps
-// (boxes of BN rows).
+// (boxes of BN rows, or of the kernel's key chunk: KeyChunk).
 template <typename C, typename Params>
 int prepare_tma_launch(const Params* p, sparsed_sparse_params* sp, CUtensorMap* kmap, CUtensorMap* vmap) {
   SPARSED_TRY((prepare_launch<C, Params>(p, sp, 9, true)));
   const sparsed_dense_params& a = sp->attn;
-  SPARSED_TRY(make_rows_tensor_map(kmap, "k", a.k, a.k_stride, a.batch, a.nk, a.hkv, C::D, C::BN));
-  return make_rows_tensor_map(vmap, "v", a.v, a.v_stride, a.batch, a.nk, a.hkv, C::D, C::BN);
+  SPARSED_TRY(make_rows_tensor_map(kmap, "k", a.k, a.k_stride, a.batch, a.nk, a.hkv, C::D, KeyChunk<C>::value));
+  return make_rows_tensor_map(vmap, "v", a.v, a.v_stride, a.batch, a.nk, a.hkv, C::D, KeyChunk<C>::value);
 }
 
 template <typename C, typename Params>

@@ -26,8 +26,10 @@ struct DenseWsSm90Config {
   static constexpr bool kSparse = SPARSE_, kPersistent = true;  // launch_kernel: one CTA an SM, not one a tile
   using DT = DT_;
   using Elem = typename DT_::elem;
-  static_assert(D % 64 == 0 && (BN == 64 || BN == 128 || (BN == 192 && D == 128 && !SPARSE_)),
-                "wgmma tiles: 64-element rows, BN 64 or 128 (192: dense hd128)");
+  static_assert(D % 64 == 0 && (BN == 64 || BN == 128 || (BN == 192 && D == 128)), "wgmma tiles: 64-element rows, BN 64 or 128 (192: hd128)");
+  // Keys a copy: the sparse kernel at BN 192 copies each tile as three 64-key chunks (KeyTiles), so
+  // that a tile may span kv blocks (64 divides the pattern block); otherwise one copy of BN keys.
+  static constexpr int kChunk = SPARSE_ && BN > 128 ? 64 : BN;
   // BN 192: scores and P take 48 more registers a thread (consumers at 240, the producer at 24: 128 * 24
   // + 256 * 240 = 64512, the launch's 168 a thread), and K and V (192 KB) leave no room for an O stage:
   // each thread stores its O pairs directly (store_warp_rows_direct).
@@ -36,10 +38,12 @@ struct DenseWsSm90Config {
   static_assert(128 * kProducerRegs + 256 * kConsumerRegs <= THREADS * (65536 / THREADS / 8 * 8), "the register split exceeds the launch's allocation");
   // Q (each consumer's 64 rows as D/64 column blocks of [64][64]), two K stages, two V stages, the O
   // stage (BM swizzled rows), then the barriers: K ring, V ring (full and empty, two stages each), Q
-  // full and Q empty; + slack to align to 1024 B.
+  // full and Q empty; then each K stage's first keys (sparse: the producer's, so that the consumers
+  // load no list entries); + slack to align to 1024 B.
   static constexpr int kQBytes = BM * D * 2, kTileBytes = BN * D * 2;
   static constexpr int kOOffset = kQBytes + 4 * kTileBytes, kBarOffset = kOOffset + (kOStage ? kQBytes : 0);
-  static constexpr int kSmemBytes = kBarOffset + 2 * 32 + 16 + 1024;
+  static constexpr int kKeysOffset = kBarOffset + 2 * 32 + 16;
+  static constexpr int kSmemBytes = kKeysOffset + 2 * 4 * (BN / kChunk) + 1024;
   static constexpr int CTAS_PER_SM = 1;
 };
 
@@ -49,7 +53,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
                          const __grid_constant__ CUtensorMap vmap) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   const sparsed_dense_params& p = sp.attn;
-  constexpr int D = C::D, BN = C::BN;
+  constexpr int D = C::D, BN = C::BN, CH = C::kChunk, NCH = BN / CH;  // keys a copy, copies a tile
   using Elem = typename C::Elem;
   using DT = typename C::DT;
   extern __shared__ unsigned char smem_raw[];
@@ -59,6 +63,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
   const tma::Ring<2> ring_k(base + C::kBarOffset), ring_v(base + C::kBarOffset + 32);
   const uint32_t bar_q = base + C::kBarOffset + 64, bar_q_empty = bar_q + 8;
   const TileOrder<C> order(p);
+  int* const stage_keys = reinterpret_cast<int*>(sbase + C::kKeysOffset);  // [2][NCH]
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, t4 = lane % 4;
   const int wg = sm90::warpgroup_index();
@@ -84,13 +89,23 @@ __global__ void __launch_bounds__(C::THREADS, 1)
         if (ti > 0) tma::wait(bar_q_empty, (ti - 1) & 1);  // the last tile's final S = Q K^T is done
         tma::load_q_rows<D, C::CONSUMERS>(sQ, &qmap, bar_q, pos.m0, pos.h, pos.b);
         for (int j = 0; j < tiles.count; ++j, ++it) {
-          const int key0 = tiles.key0(j);
-          const uint32_t bk = ring_k.acquire(it, C::kTileBytes), kst = sK + (it & 1) * C::kTileBytes;
+          int key0[NCH];
 #pragma unroll
-          for (int cb = 0; cb < D / 64; ++cb) tma::load_4d(kst + cb * BN * 128, &kmap, bk, cb * 64, key0, hk, pos.b);
+          for (int q = 0; q < NCH; ++q) key0[q] = tiles.key0(j * NCH + q);
+          ring_k.wait_free(it);
+          if constexpr (C::kSparse)
+#pragma unroll
+            for (int q = 0; q < NCH; ++q) stage_keys[(it & 1) * NCH + q] = key0[q];  // released by arm's arrival
+          const uint32_t bk = ring_k.arm(it, C::kTileBytes), kst = sK + (it & 1) * C::kTileBytes;
+#pragma unroll
+          for (int q = 0; q < NCH; ++q)
+#pragma unroll
+            for (int cb = 0; cb < D / 64; ++cb) tma::load_4d(kst + cb * BN * 128 + q * CH * 128, &kmap, bk, cb * 64, key0[q], hk, pos.b);
           const uint32_t bv = ring_v.acquire(it, C::kTileBytes), vst = sV + (it & 1) * C::kTileBytes;
 #pragma unroll
-          for (int cb = 0; cb < D / 64; ++cb) tma::load_4d(vst + cb * BN * 128, &vmap, bv, cb * 64, key0, hk, pos.b);
+          for (int q = 0; q < NCH; ++q)
+#pragma unroll
+            for (int cb = 0; cb < D / 64; ++cb) tma::load_4d(vst + cb * BN * 128 + q * CH * 128, &vmap, bv, cb * 64, key0[q], hk, pos.b);
         }
       }
     }
@@ -122,8 +137,30 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     for (int kk = 0; kk < BN / 16; ++kk) sm90::mma_rs<DT, D>(o, pf[kk], dv.at(kk * 16 * 128));
     sm90::commit();
   };
-  auto mask = [&](float(&s)[BN / 8][4], int key0) {
-    if (key0 + BN > p.nk) mask_tail<BN>(s, key0, p.nk, t4);
+  // Tile j's first keys, one a copy, once K_j has landed (sparse: as the producer wrote them beside
+  // the stage; lane 0, the lane that frees the stage, reads them before it does, and the warp gets
+  // them by shuffle); after S_j, keys at or past Nk (a tile's tail, a chunk sent past the end) score -inf.
+  struct Keys {
+    int key0[NCH];
+  };
+  auto keys_of = [&](int j) {
+    Keys k;
+#pragma unroll
+    for (int q = 0; q < NCH; ++q) {
+      if constexpr (C::kSparse) k.key0[q] = __shfl_sync(0xffffffffu, lane == 0 ? stage_keys[((it + j) & 1) * NCH + q] : 0, 0);
+      else k.key0[q] = (j * NCH + q) * CH;
+    }
+    return k;
+  };
+  auto mask = [&](float(&s)[BN / 8][4], const Keys& k) {
+    if constexpr (NCH == 1) {
+      if (k.key0[0] + BN > p.nk) mask_tail<BN>(s, k.key0[0], p.nk, t4);
+    } else {
+      bool tail = false;
+#pragma unroll
+      for (int q = 0; q < NCH; ++q) tail |= k.key0[q] + CH > p.nk;
+      if (tail) mask_tail_chunks<BN, NCH>(s, k.key0, p.nk, t4);
+    }
   };
   // S_j's reads are done: free K_j's stage, and Q's after the tile's last S.
   auto release_k = [&](int j, int n) {
@@ -147,26 +184,26 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     tma::wait(bar_q, ti & 1);
 
     if (n > 0) {
-      int key0 = tiles.key0(0);
       ring_k.wait_full(it);
+      Keys kj = keys_of(0);
       issue_s(s, 0);
       sm90::wait<0>();
       release_k(0, n);
       sm90::fence_operand<BN / 8>(s);
-      mask(s, key0);
+      mask(s, kj);
       softmax_exp<BN>(s, st, sl2, corr);  // o is zero: no rescale
       pack_p<BN, DT>(s, pf);
       for (int j = 1; j < n; ++j) {
-        key0 = tiles.key0(j);
         // S_j and O += P_{j-1} V_{j-1} in flight; the softmax of S_j runs under P V.
         ring_k.wait_full(it + j);
+        kj = keys_of(j);
         ring_v.wait_full(it + j - 1);
         issue_s(s, j);
         issue_pv(pf, j - 1);
         sm90::wait<1>();  // S_j is done (P V may still run)
         release_k(j, n);
         sm90::fence_operand<BN / 8>(s);
-        mask(s, key0);
+        mask(s, kj);
         softmax_exp<BN>(s, st, sl2, corr);
         sm90::wait<0>();  // P_{j-1} V_{j-1} is done: O and pf are free again
         if (lane == 0) ring_v.release(it + j - 1);

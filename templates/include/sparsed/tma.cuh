@@ -73,12 +73,19 @@ struct Ring {
     fence_init();
   }
   // The loading thread, before copying tile t: waits until tile t - STAGES was released, arms the full
-  // barrier for `bytes`, and returns the barrier the copies complete on.
+  // barrier for `bytes`, and returns the barrier the copies complete on. In two steps for a loader that
+  // writes what describes the stage to shared memory in between: the arrival releases those writes
+  // to the threads that wait_full(t).
+  __device__ void wait_free(int t) const {
+    if (t >= STAGES) wait(empty + 8 * (t % STAGES), (t / STAGES + 1) & 1);
+  }
+  __device__ uint32_t arm(int t, int bytes) const {
+    arrive_expect_tx(full + 8 * (t % STAGES), bytes);
+    return full + 8 * (t % STAGES);
+  }
   __device__ uint32_t acquire(int t, int bytes) const {
-    const int s = t % STAGES;
-    if (t >= STAGES) wait(empty + 8 * s, (t / STAGES + 1) & 1);
-    arrive_expect_tx(full + 8 * s, bytes);
-    return full + 8 * s;
+    wait_free(t);
+    return arm(t, bytes);
   }
   __device__ void wait_full(int t) const { wait(full + 8 * (t % STAGES), (t / STAGES) & 1); }
   // One lane of each consumer warp, once the warp's reads of tile t (its MMAs) have completed.
