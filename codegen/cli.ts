@@ -33,8 +33,8 @@ Variant selection (comma-separated lists; each defaults to everything supported)
   --dtype LIST       dtypes: ${DTYPES.join(", ")}
   --arch LIST        kernel instruction families: ${ARCHS.join(", ")}
   --block-m LIST     query rows per CTA (${BLOCK_MS.join(", ")}); default per head dim
-  --block-n LIST     keys per pipeline step (${BLOCK_NS.join(", ")}; 192 for the warp-specialized dense kernel at
-                     head dim 128 only); for select, the pattern block size b; default per head dim
+  --block-n LIST     keys per pipeline step (${BLOCK_NS.join(", ")}; 192 for the warp-specialized attention
+                     kernels at head dim 128 only); for select, the pattern block size b; default per head dim
   --warps LIST       warps per CTA (${WARPS.join(", ")}), each owning 16 or 32 rows; sm90a kernels at
                      blockM 128 also take 12 (blockM / 16 + 4: a producer warpgroup, the warp-specialized
                      kernels), select also 20 (blockM / 8 + 4: four consumers); default per head dim
