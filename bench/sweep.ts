@@ -5,7 +5,7 @@
 // gate's results, the rows; peers' rows merged in with --peers) and the same rows as CSV, and with
 // --tuning-out the tuning table (src/tuning.ts) that dispatch then uses on this GPU.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname } from "node:path";
 import { parseArgs } from "node:util";
 import type { ManifestEntry } from "../codegen/build";
 import { tilesDivideBlock } from "../codegen/variants";
@@ -17,7 +17,7 @@ import { native } from "../src/native";
 import { selectBlocks } from "../src/select";
 import { sparse } from "../src/sparse";
 import { DeviceTensor } from "../src/tensor";
-import { buildTable, tableFileName } from "../src/tuning";
+import { buildTable, tablePath, writeTable } from "../src/tuning";
 import { checkVariant, type VariantCheck } from "../src/variant-check";
 import { attentionFlops, randomPattern, timeGpu, tflops } from "./measure";
 
@@ -247,11 +247,9 @@ export async function sweepMain(argv: string[]): Promise<number> {
   writeFileSync(csv, toCsv(result.rows));
   console.log(`sweep: wrote ${values.out} and ${csv} (${rows.length} timings, ${peerRows.length} peer rows)`);
   if (values["tuning-out"]) {
-    const dest = values["tuning-out"];
-    const file = dest.endsWith(".json") ? dest : join(dest, tableFileName(info.name));
+    const file = tablePath(values["tuning-out"], info.name);
     const table = buildTable(info.name, rows, { source: values.out, date: result.date });
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify(table, null, 2) + "\n");
+    writeTable(file, table);
     console.log(`sweep: wrote the tuning table ${file} (${table.entries.length} entries)`);
   }
   // The short summary: the fastest variant at each point.

@@ -2,11 +2,10 @@
 // needed). `--ops select` replaces only those ops' entries in the existing table: a sweep of some ops
 // (`bun run bench --sweep --ops select`) refreshes them without discarding the others. The same
 // choice as `bench --sweep --tuning-out` (src/tuning.ts buildTable).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { OPS, type Op } from "../codegen/variants";
-import { buildTable, readTable, replaceOps, tableFileName, TUNING_DIR } from "../src/tuning";
+import { buildTable, readTable, replaceOps, tablePath, TUNING_DIR, writeTable } from "../src/tuning";
 
 const HELP = `Usage: bun bench/tuning.ts SWEEP.json [--ops LIST] [--out PATH]
   Writes the tuning table of the sweep's GPU from a sweep's JSON (\`bun run bench --sweep --out FILE\`).
@@ -54,7 +53,7 @@ function main(argv: string[]): number {
     console.error(`tuning: ${sweepFile} is not a sweep's JSON (it needs "gpu" and "rows", as \`bun run bench --sweep --out\` writes)`);
     return 1;
   }
-  const out = values.out.endsWith(".json") ? values.out : join(values.out, tableFileName(sweep.gpu));
+  const out = tablePath(values.out, sweep.gpu);
   let table = buildTable(sweep.gpu, sweep.rows, { source: sweepFile, date: sweep.date });
   if (ops.length) {
     if (!existsSync(out)) {
@@ -72,8 +71,7 @@ function main(argv: string[]): number {
     console.error(`tuning: ${sweepFile} has no timing that passed the correctness gate: nothing written`);
     return 1;
   }
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(table, null, 2) + "\n");
+  writeTable(out, table);
   console.log(`tuning: wrote ${out} (${table.entries.length} entries${ops.length ? `; ${ops.join(", ")} from ${sweepFile}` : ""})`);
   for (const e of table.entries)
     if (!ops.length || ops.includes(e.op))

@@ -92,7 +92,8 @@ const t = (blockM: number, blockN: number, warps: number, stages: number): Tiles
  */
 export function defaultStages(cfg: Pick<VariantConfig, "op" | "arch" | "blockM"> & { warps?: number }): number {
   if (cfg.op === "select" && cfg.arch === "sm90a") {
-    if (cfg.warps !== undefined && hasProducer({ ...cfg, warps: cfg.warps })) return consumerWarpgroups({ ...cfg, warps: cfg.warps }) === 4 ? 4 : 3;
+    const consumers = cfg.warps === undefined ? 0 : consumerWarpgroups({ ...cfg, warps: cfg.warps });
+    if (consumers > 0) return consumers === 4 ? 4 : 3;  // warp-specialized
     return cfg.blockM <= 128 ? 4 : 6;
   }
   return DOUBLE_BUFFER_STAGES;

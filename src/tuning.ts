@@ -3,8 +3,8 @@
 // tuning/). Dispatch asks `tunedVariant` first and falls back to the built-in defaults
 // (codegen/variants.ts DEFAULT_TILES) for a GPU without a table, a shape outside the table, or a
 // variant that is not built. SPARSED_TUNING=off ignores the tables; SPARSED_TUNING=DIR reads another folder.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { OPS, type Op } from "../codegen/variants";
 
 export interface TuningEntry {
@@ -180,6 +180,17 @@ export function replaceOps(old: TuningTable, fresh: TuningTable, ops: readonly O
     ...(old.date ? { date: old.date } : {}),
     entries: [...old.entries.filter((e) => !ops.includes(e.op)), ...fresh.entries.filter((e) => ops.includes(e.op))],
   };
+}
+
+/** Where a GPU's table goes: `dest` itself when it names a .json file, else `<dest>/<gpu>.json`. */
+export function tablePath(dest: string, gpu: string): string {
+  return dest.endsWith(".json") ? dest : join(dest, tableFileName(gpu));
+}
+
+/** Writes a table as indented JSON, creating its folder. */
+export function writeTable(file: string, table: TuningTable): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(table, null, 2) + "\n");
 }
 
 /** A file name for a GPU's table: "NVIDIA H200" -> "nvidia-h200.json". */

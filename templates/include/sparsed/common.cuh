@@ -133,19 +133,8 @@ __device__ inline float fast_exp2(float x) {
 // Keys at or past nk (the tail of the last tile) do not exist: their scores become -inf, so that they
 // count zero in every sum. s is a 16-row accumulator (mma.sync m16n8 C fragments, or one warp's part
 // of a wgmma m64nN accumulator): c0, c1 are row g, columns 2*t4 and 2*t4+1 of each 8-wide column tile;
-// c2, c3 the same columns of row g+8.
-template <int BN>
-__device__ inline void mask_tail(float (&s)[BN / 8][4], int key0, int nk, int t4) {
-#pragma unroll
-  for (int i = 0; i < BN / 8; ++i) {
-    const int col = key0 + i * 8 + 2 * t4;
-    if (col >= nk) s[i][0] = s[i][2] = -INFINITY;
-    if (col + 1 >= nk) s[i][1] = s[i][3] = -INFINITY;
-  }
-}
-
-// mask_tail for a tile of NCH chunks of BN / NCH keys each, chunk q starting at key0[q] (a sparse tile
-// cut from several kv blocks, dense_fwd.cuh's KeyTiles).
+// c2, c3 the same columns of row g+8. The tile is NCH chunks of BN / NCH keys, chunk q starting at
+// key0[q] (a sparse tile cut from several kv blocks, dense_fwd.cuh's KeyTiles); mask_tail: one chunk.
 template <int BN, int NCH>
 __device__ inline void mask_tail_chunks(float (&s)[BN / 8][4], const int (&key0)[NCH], int nk, int t4) {
   constexpr int kTiles = BN / NCH / 8;  // accumulator column tiles a chunk
@@ -155,6 +144,11 @@ __device__ inline void mask_tail_chunks(float (&s)[BN / 8][4], const int (&key0)
     if (col >= nk) s[i][0] = s[i][2] = -INFINITY;
     if (col + 1 >= nk) s[i][1] = s[i][3] = -INFINITY;
   }
+}
+template <int BN>
+__device__ inline void mask_tail(float (&s)[BN / 8][4], int key0, int nk, int t4) {
+  const int k[1] = {key0};
+  mask_tail_chunks<BN, 1>(s, k, nk, t4);
 }
 
 }  // namespace sparsed

@@ -35,7 +35,7 @@ struct DenseWsSm90Config {
   // each thread stores its O pairs directly (store_warp_rows_direct).
   static constexpr bool kOStage = BN <= 128;
   static constexpr int kProducerRegs = BN > 128 ? 24 : 40, kConsumerRegs = BN > 128 ? 240 : 232;
-  static_assert(128 * kProducerRegs + 256 * kConsumerRegs <= THREADS * (65536 / THREADS / 8 * 8), "the register split exceeds the launch's allocation");
+  static_assert(128 * kProducerRegs + 256 * kConsumerRegs <= THREADS * sm90::launch_regs(THREADS), "the register split exceeds the launch's allocation");
   // Q (each consumer's 64 rows as D/64 column blocks of [64][64]), two K stages, two V stages, the O
   // stage (BM swizzled rows), then the barriers: K ring, V ring (full and empty, two stages each), Q
   // full and Q empty; then each K stage's first keys (sparse: the producer's, so that the consumers
@@ -153,14 +153,10 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     return k;
   };
   auto mask = [&](float(&s)[BN / 8][4], const Keys& k) {
-    if constexpr (NCH == 1) {
-      if (k.key0[0] + BN > p.nk) mask_tail<BN>(s, k.key0[0], p.nk, t4);
-    } else {
-      bool tail = false;
+    bool tail = false;
 #pragma unroll
-      for (int q = 0; q < NCH; ++q) tail |= k.key0[q] + CH > p.nk;
-      if (tail) mask_tail_chunks<BN, NCH>(s, k.key0, p.nk, t4);
-    }
+    for (int q = 0; q < NCH; ++q) tail |= k.key0[q] + CH > p.nk;
+    if (tail) mask_tail_chunks<BN, NCH>(s, k.key0, p.nk, t4);
   };
   // S_j's reads are done: free K_j's stage, and Q's after the tile's last S.
   auto release_k = [&](int j, int n) {

@@ -461,23 +461,32 @@ inline int validate(const sparsed_select_params* p, int head_dim, int block, int
 
 }  // namespace sel
 
-// Checks, the per-device shared-memory opt-in and the launch, for either kernel family: make_plan
-// fills the plan and returns the shared memory it needs; the grid is (CTAs along the query blocks,
-// Hq, batch), each CTA covering C::kQueryBlocks query blocks; `extra` follows (params, plan).
-template <typename C, typename Kernel, typename MakePlan, typename... Extra>
-int launch_select_kernel(Kernel kernel, MakePlan make_plan, const sparsed_select_params* p, uint64_t stream, int min_major, bool exact_sm90, const Extra&... extra) {
+// The checks before a selection launch, for every kernel family: the parameters, the device (compute
+// capability >= min_major, exactly 9.0 for sm_90a kernels), then the plan (make_plan fills it and returns
+// the shared memory it needs). A kernel with no fallback also needs the plan to fit: `fits` says
+// whether it does (null: an error when it does not).
+template <typename C, typename MakePlan>
+int prepare_select(MakePlan make_plan, const sparsed_select_params* p, int min_major, bool exact_sm90, sel::SelectPlan* plan, const cudaDeviceProp** props,
+                   bool* fits = nullptr) {
   SPARSED_TRY(sel::validate(p, C::D, C::BS, C::DT::code));
-  const cudaDeviceProp* props = nullptr;
-  SPARSED_TRY(require_family(min_major, exact_sm90, &props));
-  sel::SelectPlan plan;
-  const int64_t smem = make_plan(p, &plan);
-  const int64_t limit = (int64_t)props->sharedMemPerBlockOptin;
-  if (smem > limit)
+  SPARSED_TRY(require_family(min_major, exact_sm90, props));
+  const int64_t smem = make_plan(p, plan);
+  const int64_t limit = (int64_t)(*props)->sharedMemPerBlockOptin;
+  if (fits) *fits = smem <= limit;
+  else if (smem > limit)
     return fail(SPARSED_ERR_INVALID,
                 "selection at block size %d needs %lld bytes of shared memory for %d kv blocks (Nk = %d); the device allows %lld: use a larger block size or fewer keys",
-                C::BS, (long long)smem, plan.nkb, p->nk, (long long)limit);
+                C::BS, (long long)smem, plan->nkb, p->nk, (long long)limit);
+  return SPARSED_OK;
+}
+
+// The per-device shared-memory opt-in and the launch of a prepared plan: the grid is (CTAs along the
+// query blocks, Hq, batch), each CTA covering C::kQueryBlocks query blocks; `extra` follows (params, plan).
+template <typename C, typename Kernel, typename... Extra>
+int launch_select_planned(Kernel kernel, const sel::SelectPlan& plan, const cudaDeviceProp* props, const sparsed_select_params* p, uint64_t stream,
+                          const Extra&... extra) {
   // The device's whole shared memory (the plan's need varies with Nk; launches ask only for theirs).
-  SPARSED_TRY(opt_in_shared_memory<C>(kernel, (int)limit));
+  SPARSED_TRY(opt_in_shared_memory<C>(kernel, (int)props->sharedMemPerBlockOptin));
   dim3 grid((plan.nqb + C::kQueryBlocks - 1) / C::kQueryBlocks, p->hq, p->batch);
   kernel<<<grid, C::THREADS, plan.smem_bytes, reinterpret_cast<cudaStream_t>(stream)>>>(*p, plan, extra...);
   return check_cuda(cudaGetLastError(), "selection kernel launch");
@@ -485,7 +494,10 @@ int launch_select_kernel(Kernel kernel, MakePlan make_plan, const sparsed_select
 
 template <typename C>
 int launch_select(const sparsed_select_params* p, uint64_t stream) {
-  return launch_select_kernel<C>(sel::select_kernel<C>, sel::make_plan<C>, p, stream, 8, false);
+  sel::SelectPlan plan;
+  const cudaDeviceProp* props = nullptr;
+  SPARSED_TRY(prepare_select<C>(sel::make_plan<C>, p, 8, false, &plan, &props));
+  return launch_select_planned<C>(sel::select_kernel<C>, plan, props, p, stream);
 }
 
 }  // namespace sparsed

@@ -407,10 +407,12 @@ __global__ void __launch_bounds__(C::THREADS, C::CTAS_PER_SM)
 
 template <typename C>
 int launch_select_sm90(const sparsed_select_params* p, uint64_t stream) {
-  SPARSED_TRY(sel::validate(p, C::D, C::BS, C::DT::code));  // before the map is built from p
+  sel::SelectPlan plan;
+  const cudaDeviceProp* props = nullptr;
+  SPARSED_TRY(prepare_select<C>(sel::make_plan_sm90<C>, p, 9, true, &plan, &props));  // before the map is built from p
   CUtensorMap kmap;
   SPARSED_TRY(make_rows_tensor_map(&kmap, "k", p->k, p->k_stride, p->batch, p->nk, p->hkv, C::D, C::BN));
-  return launch_select_kernel<C>(sel::select_sm90_kernel<C>, sel::make_plan_sm90<C>, p, stream, 9, true, kmap);
+  return launch_select_planned<C>(sel::select_sm90_kernel<C>, plan, props, p, stream, kmap);
 }
 
 }  // namespace sparsed

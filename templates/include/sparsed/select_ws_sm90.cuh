@@ -41,7 +41,6 @@ struct SelectWsSm90Config {
   // must fit the launch's allocation: THREADS times the registers a thread gets at launch (168 for
   // 384 threads, 96 for 640). A larger consumer count hangs the consumers.
   static constexpr int kProducerRegs = NC == 2 ? 40 : 32, kConsumerRegs = NC == 2 ? 232 : 112;
-  static constexpr int kLaunchRegs = 65536 / THREADS / 8 * 8;
   static constexpr int CTAS_PER_SM = 1;
   static constexpr int kQBytes = BM * D * 2, kTileBytes = BN * D * 2;
   using DT = DT_;
@@ -58,7 +57,7 @@ struct SelectWsSm90Config {
   static_assert(D % 64 == 0, "wgmma rows of 64-element column blocks");
   static_assert(STAGES >= 2 && STAGES <= 4, "2 to 4 stages of 128-key tiles (codegen/variants.ts's range)");
   static_assert(NC == 2 || NC == 4, "two or four consumer warpgroups");
-  static_assert(128 * kProducerRegs + NT * kConsumerRegs <= THREADS * kLaunchRegs, "the register split exceeds the launch's allocation");
+  static_assert(128 * kProducerRegs + NT * kConsumerRegs <= THREADS * sm90::launch_regs(THREADS), "the register split exceeds the launch's allocation");
 };
 
 namespace sel {
@@ -295,19 +294,18 @@ __global__ void __launch_bounds__(C::THREADS, 1) select_ws_sm90_kernel(const spa
 
 template <typename C>
 int launch_select_ws_sm90(const sparsed_select_params* p, uint64_t stream) {
-  SPARSED_TRY(sel::validate(p, C::D, C::BS, C::DT::code));  // before the plan and the maps are built from p
-  const cudaDeviceProp* props = nullptr;
-  SPARSED_TRY(require_family(9, true, &props));
   sel::SelectPlan plan;
-  const int64_t smem = sel::make_plan_ws<C>(p, &plan);
-  if (!sel::ws_applies<C>(p, plan) || smem > (int64_t)props->sharedMemPerBlockOptin) {
+  const cudaDeviceProp* props = nullptr;
+  bool fits = false;
+  SPARSED_TRY(prepare_select<C>(sel::make_plan_ws<C>, p, 9, true, &plan, &props, &fits));  // before the maps are built from p
+  if (!sel::ws_applies<C>(p, plan) || !fits) {
     if constexpr (C::kFallbackWs) return launch_select_ws_sm90<typename C::Fallback>(p, stream);
     else return launch_select_sm90<typename C::Fallback>(p, stream);
   }
   CUtensorMap qmap, kmap;
   SPARSED_TRY(make_rows_tensor_map(&qmap, "q", p->q, p->q_stride, p->batch, p->nq, p->hq, C::D, 64));
   SPARSED_TRY(make_rows_tensor_map(&kmap, "k", p->k, p->k_stride, p->batch, p->nk, p->hkv, C::D, C::BN));
-  return launch_select_kernel<C>(sel::select_ws_sm90_kernel<C>, sel::make_plan_ws<C>, p, stream, 9, true, qmap, kmap);
+  return launch_select_planned<C>(sel::select_ws_sm90_kernel<C>, plan, props, p, stream, qmap, kmap);
 }
 
 }  // namespace sparsed
