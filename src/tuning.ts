@@ -168,15 +168,42 @@ export function buildTable(gpu: string, rows: SweepTiming[], meta: { source?: st
 }
 
 /**
+ * A table's source, "BASE[; OPS entries: SWEEP]...": the sweep the table was built from, then the later
+ * sweeps whose entries replaced those ops' (each op named in one part at most: the last sweep of it).
+ */
+export interface TableSource {
+  base: string;
+  later: { ops: string[]; sweep: string }[];
+}
+
+export function parseSource(source: string): TableSource {
+  const [base, ...parts] = source.split("; ");
+  return {
+    base: base!,
+    later: parts.map((part) => {
+      const m = /^(.+) entries: (.+)$/.exec(part);
+      if (!m) throw new TuningError(`table source part "${part}" is not "OPS entries: SWEEP"`);
+      return { ops: m[1]!.split(", "), sweep: m[2]! };
+    }),
+  };
+}
+
+export function formatSource(s: TableSource): string {
+  return [s.base, ...s.later.map((l) => `${l.ops.join(", ")} entries: ${l.sweep}`)].join("; ");
+}
+
+/**
  * `old` with `fresh`'s entries for `ops` in place of its own (a sweep of some ops only, e.g. a
- * select-only sweep); the other ops' entries, the GPU and the date stay. The source names both sweeps.
+ * select-only sweep); the other ops' entries, the GPU and the date stay. The source names both sweeps:
+ * the earlier parts lose the replaced ops (a part left with none goes), `fresh` is named for them.
  */
 export function replaceOps(old: TuningTable, fresh: TuningTable, ops: readonly Op[]): TuningTable {
   if (old.gpu !== fresh.gpu) throw new TuningError(`the sweep is of "${fresh.gpu}", the table of "${old.gpu}": write into that GPU's table`);
-  const label = `; ${ops.join(", ")} entries: `;
+  const src = parseSource(old.source ?? "?");
+  const later = src.later.map((l) => ({ ...l, ops: l.ops.filter((op) => !ops.includes(op as Op)) })).filter((l) => l.ops.length > 0);
   return {
     gpu: old.gpu,
-    source: `${(old.source ?? "?").split(label)[0]}${label}${fresh.source ?? "?"}`,
+    source: formatSource({ base: src.base, later: [...later, { ops: [...ops], sweep: fresh.source ?? "?" }] }),
     ...(old.date ? { date: old.date } : {}),
     entries: [...old.entries.filter((e) => !ops.includes(e.op)), ...fresh.entries.filter((e) => ops.includes(e.op))],
   };

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseVariantId } from "../codegen/variants";
 import { SparsePattern } from "../src/pattern";
-import { activeTables, buildTable, lookupTuned, readTable, readTables, replaceOps, tableFileName, TUNING_DIR, tunedVariant, TuningError, validateTable, type SweepTiming, type TuningTable } from "../src/tuning";
+import { activeTables, buildTable, lookupTuned, parseSource, readTable, readTables, replaceOps, tableFileName, TUNING_DIR, tunedVariant, TuningError, validateTable, type SweepTiming, type TuningTable } from "../src/tuning";
 import { allowedFlips, compareSelection } from "../src/variant-check";
 import { toCsv } from "../bench/sweep";
 
@@ -140,21 +140,20 @@ describe("tables from sweeps (bench/tuning.ts)", () => {
     expect(merged.date).toBe("d");
     // Again: the source names the latest select sweep once, not a growing list.
     expect(replaceOps(merged, { ...fresh, source: "s3.json" }, ["select"]).source).toBe("s1.json; select entries: s3.json");
+    // A sweep of one of a part's ops takes that op from the part; the parts after it stay.
+    const three = { ...merged, source: "s1.json; dense_fwd, sparse_fwd entries: s2.json; select entries: s3.json" };
+    expect(replaceOps(three, { ...fresh, source: "s4.json" }, ["sparse_fwd"]).source).toBe("s1.json; dense_fwd entries: s2.json; select entries: s3.json; sparse_fwd entries: s4.json");
+    expect(() => parseSource("s1.json; select from s2.json")).toThrow(/not "OPS entries: SWEEP"/);
     expect(() => replaceOps(H200, { ...fresh, gpu: "NVIDIA H100 80GB HBM3" }, ["select"])).toThrow(/the sweep is of "NVIDIA H100 80GB HBM3", the table of "NVIDIA H200"/);
   });
 
-  // A committed table's source: "BASE.json[; OPS entries: LATER.json]...": the base sweep's table with
-  // those ops' entries replaced from later sweeps (bun run tuning --ops).
+  // A committed table's source (parseSource): the base sweep's table with some ops' entries replaced
+  // from later sweeps (bun run tuning --ops), each op from one of them.
   const sources = (table: TuningTable) => {
-    const [base, ...later] = table.source!.split("; ");
-    return {
-      base: base!,
-      later: later.map((part) => {
-        const m = /^(.+) entries: (.+)$/.exec(part);
-        expect(m).not.toBeNull();
-        return { ops: m![1]!.split(", "), sweep: m![2]! };
-      }),
-    };
+    const src = parseSource(table.source!);
+    const named = src.later.flatMap((l) => l.ops);
+    expect(new Set(named).size).toBe(named.length);
+    return src;
   };
   // The table that a sweep alone builds (no --ops).
   const built = (sweep: string) => {
