@@ -92,8 +92,11 @@ def count_input_sets(set_bytes):
     return max(1, min(cap, max(2, math.ceil(3 * l2_bytes() / set_bytes))))
 
 
-def make_inputs(B, H, N, D, dtype):
-    # Random data: zeros would let the hardware skip work and hide wrong results.
+def make_inputs(B, H, N, D, dtype, layout="bnhd"):
+    # Random data: zeros would let the hardware skip work and hide wrong results. [B, H, N, D] views of
+    # memory in `layout` order: bnhd (our library's native order) or bhnd (contiguous [B, H, N, D]).
+    if layout == "bhnd":
+        return tuple(torch.randn(B, H, N, D, dtype=dtype, device="cuda") for _ in range(3))
     return tuple(torch.randn(B, N, H, D, dtype=dtype, device="cuda").transpose(1, 2) for _ in range(3))
 
 

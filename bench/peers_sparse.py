@@ -49,6 +49,9 @@ def parse_args():
     p.add_argument("--shapes", default="1x32x16384x128,1x32x65536x128",
                    help="comma-separated BxHxNxD shapes (default 1x32x16384x128,1x32x65536x128)")
     p.add_argument("--block", type=int, default=128, help="pattern block size b (default 128)")
+    p.add_argument("--layout", choices=("bnhd", "bhnd"), default="bnhd",
+                   help="memory order of q, k, v: bnhd ([B, N, H, D], our library's native order, seen as [B, H, N, D] "
+                        "views; default) or bhnd (contiguous [B, H, N, D]); give bench/sparse.ts the same --layout")
     p.add_argument("--select", default="0.3,0.1", help="comma-separated keep ratios in (0, 1] (default 0.3,0.1)")
     p.add_argument("--gen-length", type=int, default=None,
                    help="generation length G, the tokens at the end of the sequence (default min(1024, N/4) per shape, as bench/sparse.ts)")
@@ -265,9 +268,9 @@ def measure_shape(shape, args, pattern):
     elem = torch.tensor([], dtype=DTYPE).element_size()
     set_bytes = 4 * B * N * H * D * elem  # q, k, v and the output each call writes
     n_sets = peers.count_input_sets(set_bytes)
-    print(f"shape B={B} H={H} N={N} D={D} {DTYPE_NAME}: {n_sets} input set(s) of {set_bytes / 2**20:.0f} MiB", flush=True)
+    print(f"shape B={B} H={H} N={N} D={D} {DTYPE_NAME}, layout {args.layout}: {n_sets} input set(s) of {set_bytes / 2**20:.0f} MiB", flush=True)
     try:
-        input_sets = [peers.make_inputs(B, H, N, D, DTYPE) for _ in range(n_sets)]
+        input_sets = [peers.make_inputs(B, H, N, D, DTYPE, args.layout) for _ in range(n_sets)]
     except torch.cuda.OutOfMemoryError as e:
         torch.cuda.empty_cache()
         return [base_row(name, shape, error=f"OutOfMemoryError allocating inputs: {str(e).splitlines()[0]}") for name in args.impls]
@@ -372,6 +375,7 @@ def main():
         **peers.result_header(args),
         "selection_reps": args.selection_reps,
         "block": args.block,
+        "layout": args.layout,
         "rows": [],
     }
     print(f"{result['gpu']}  torch {result['torch']}  cuda {result['cuda']}", flush=True)

@@ -29,6 +29,9 @@ const HELP = `Usage: bun bench/sparse.ts [flags]
   --steps N        schedule length for the projected SparseD loop (default 1024)
   --skip X         schedule skip (default 0.2)
   --iterations N   timed samples (default 20)
+  --layout L       memory order of q, k, v, out: bnhd ([B, N, H, D], the library's native order; default)
+                   or bhnd ([B, H, N, D] contiguous, PyTorch's usual one, passed as strides); give
+                   bench/peers_sparse.py the same --layout to compare like with like
   --out FILE       JSON (default bench/results/tmp/sparsed-sparse.json)
   -h, --help`;
 
@@ -46,6 +49,7 @@ async function main(): Promise<number> {
         steps: { type: "string", default: "1024" },
         skip: { type: "string", default: "0.2" },
         iterations: { type: "string", default: "20" },
+        layout: { type: "string", default: "bnhd" },
         out: { type: "string", default: "bench/results/tmp/sparsed-sparse.json" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -58,6 +62,11 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  const layout = values.layout;
+  if (layout !== "bnhd" && layout !== "bhnd") {
+    console.error(`bench/sparse: --layout must be bnhd or bhnd, not "${layout}"\n${HELP}`);
+    return 2;
+  }
   const reason = gpuUnavailableReason();
   if (reason) {
     console.error(`bench/sparse: needs a GPU: ${reason}`);
@@ -65,12 +74,14 @@ async function main(): Promise<number> {
   }
   const D = Number(values.d), H = Number(values.heads), b = Number(values.block), iterations = Number(values.iterations);
   const info = deviceInfo();
-  console.log(`bench/sparse: ${info.name}`);
+  console.log(`bench/sparse: ${info.name}, layout ${layout}`);
   const rows: Record<string, unknown>[] = [];
   for (const N of values.n.split(",").map(Number)) {
     const shape = [1, N, H, D];
-    const [q, k, v, out] = [0, 1, 2, 3].map(() => DeviceTensor.empty(shape, "bf16")) as [DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor];
-    [q, k, v].forEach((t, j) => native().call("sparsed_fill_uniform", t.ptr, BigInt(N * H * D), DTYPE_CODE.bf16, BigInt(j + 7), -1.5, 1.5, 0n));
+    // Each tensor is [1, N, H, D] to the API; with bhnd it views head-major memory through strides.
+    const bases = [0, 1, 2, 3].map(() => DeviceTensor.empty(layout === "bnhd" ? shape : [1, H, N, D], "bf16"));
+    const [q, k, v, out] = bases.map((t) => (layout === "bnhd" ? t : t.view(shape, [H * N * D, D, N * D, 1]))) as [DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor];
+    bases.slice(0, 3).forEach((t, j) => native().call("sparsed_fill_uniform", t.ptr, BigInt(N * H * D), DTYPE_CODE.bf16, BigInt(j + 7), -1.5, 1.5, 0n));
     const lse = DeviceTensor.empty([1, H, N], "f32");
     const denseFlops = attentionFlops(1, H, N, N, D);
     let variant = "";
@@ -118,10 +129,10 @@ async function main(): Promise<number> {
       pattern.free();
     }
     synchronize();
-    [q, k, v, out, lse].forEach((t) => t.free());
+    [...bases, lse].forEach((t) => t.free());
   }
   mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, JSON.stringify({ gpu: info.name, date: new Date().toISOString(), rows }, null, 2) + "\n");
+  writeFileSync(values.out, JSON.stringify({ gpu: info.name, date: new Date().toISOString(), layout, rows }, null, 2) + "\n");
   console.log(`bench/sparse: wrote ${values.out}`);
   return 0;
 }

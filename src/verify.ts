@@ -1,6 +1,7 @@
 // Checking kernels against the CPU reference (shared/DESIGN.md section 3), used by the GPU tests and
-// by the main job's check: random problems on the device (optionally strided views into padded
-// buffers) and the comparison on sampled rows against float64 and a plain low-precision evaluation.
+// by the main job's check: random problems on the device (optionally strided views: into padded
+// buffers, or of head-major memory) and the comparison on sampled rows against float64 and a plain
+// low-precision evaluation.
 import { decode, encode, type Dtype } from "./dtype";
 import { attentionRow, relativeError, type HostInputs, type HostShape, type RowResult } from "./reference";
 import { rng, uniform } from "./random";
@@ -15,6 +16,11 @@ export interface Problem {
   v: DeviceTensor;
   owned: DeviceTensor[];
 }
+
+/** How a problem's tensors sit in memory: contiguous [B, N, H, D] (false); strided views into padded
+ *  buffers [B, N + padN, H + padH, D] (true); or views of contiguous [B, H, N, D] ("head-major", the
+ *  order PyTorch's attention tensors usually have: a head's rows adjacent, heads N * D apart). */
+export type Strided = boolean | "head-major";
 
 /** [B, N, H, D] values placed in a padded buffer [B, N + padN, H + padH, D] and viewed back out. */
 function upload(values: Float64Array, shape: number[], dtype: Dtype, padN: number, padH: number, owned: DeviceTensor[]): DeviceTensor {
@@ -36,7 +42,20 @@ function upload(values: Float64Array, shape: number[], dtype: Dtype, padN: numbe
   return base.view(shape, [(N + padN) * (H + padH) * D, (H + padH) * D, D, 1]);
 }
 
-export function makeProblem(shape: HostShape, dtype: Dtype, seed: number, strided = false): Problem {
+/** [B, N, H, D] values stored head-major ([B, H, N, D] contiguous) and viewed back as [B, N, H, D]. */
+function uploadHeadMajor(values: Float64Array, shape: number[], dtype: Dtype, owned: DeviceTensor[]): DeviceTensor {
+  const [B, N, H, D] = shape as [number, number, number, number];
+  const bits = encode(values, dtype);
+  const raw = encode(new Float64Array(values.length), dtype);
+  for (let b = 0; b < B; b++)
+    for (let n = 0; n < N; n++)
+      for (let h = 0; h < H; h++) raw.set(bits.subarray(((b * N + n) * H + h) * D, ((b * N + n) * H + h + 1) * D), ((b * H + h) * N + n) * D);
+  const base = DeviceTensor.fromHost(raw, [B, H, N, D], dtype);
+  owned.push(base);
+  return base.view(shape, [H * N * D, D, N * D, 1]);
+}
+
+export function makeProblem(shape: HostShape, dtype: Dtype, seed: number, strided: Strided = false): Problem {
   const next = rng(seed);
   const { batch: B, nq, nk, hq, hkv, headDim: D } = shape;
   const round = (x: Float64Array) => decode(encode(x, dtype), dtype);
@@ -44,14 +63,16 @@ export function makeProblem(shape: HostShape, dtype: Dtype, seed: number, stride
   const k = round(uniform(B * nk * hkv * D, next, -1.5, 1.5));
   const v = round(uniform(B * nk * hkv * D, next, -1, 1));
   const owned: DeviceTensor[] = [];
-  const pad = strided ? [3, 2] : [0, 0];
+  const pad = strided === true ? [3, 2] : [0, 0];
+  const put = (x: Float64Array, s: number[], padN: number, padH: number) =>
+    strided === "head-major" ? uploadHeadMajor(x, s, dtype, owned) : upload(x, s, dtype, padN, padH, owned);
   return {
     shape,
     dtype,
     host: { q, k, v, shape, scale: 1 / Math.sqrt(D) },
-    q: upload(q, [B, nq, hq, D], dtype, pad[0]!, pad[1]!, owned),
-    k: upload(k, [B, nk, hkv, D], dtype, pad[0]! + 1, pad[1]!, owned),
-    v: upload(v, [B, nk, hkv, D], dtype, pad[0]! + 2, 0, owned),
+    q: put(q, [B, nq, hq, D], pad[0]!, pad[1]!),
+    k: put(k, [B, nk, hkv, D], pad[0]! + 1, pad[1]!),
+    v: put(v, [B, nk, hkv, D], pad[0]! + 2, 0),
     owned,
   };
 }

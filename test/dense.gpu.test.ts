@@ -11,6 +11,7 @@ const CASES: ShapeCase[] = [
   { name: "N=77 GQA 28/4 batch 2", batch: 2, nq: 77, nk: 77, hq: 28, hkv: 4, strided: false, rows: 12 },
   { name: "Nq=1000 Nk=77 strided 32/32", batch: 1, nq: 1000, nk: 77, hq: 32, hkv: 32, strided: true, rows: 12 },
   { name: "Nq=77 Nk=4097 strided GQA 8/2", batch: 1, nq: 77, nk: 4097, hq: 8, hkv: 2, strided: true, rows: 16 },
+  { name: "Nq=300 Nk=700 head-major GQA 8/2", batch: 1, nq: 300, nk: 700, hq: 8, hkv: 2, strided: "head-major", rows: 12 },
   { name: "N=1000 32/32", batch: 1, nq: 1000, nk: 1000, hq: 32, hkv: 32, strided: false, rows: 12 },
   { name: "N=4097 GQA 28/4 batch 2", batch: 2, nq: 4097, nk: 4097, hq: 28, hkv: 4, strided: false, rows: 6 },
 ];
@@ -26,10 +27,17 @@ describe.skipIf(VARIANTS.length === 0)("dense forward on the GPU vs the CPU refe
       test(`${id} ${c.name}`, () => {
         const s = ++seed;
         const p = makeProblem({ batch: c.batch, nq: c.nq, nk: c.nk, hq: c.hq, hkv: c.hkv, headDim: D }, dtype, s, c.strided);
-        // The output is a strided view into a padded, NaN-poisoned buffer: every element of the view
-        // must be written and nothing outside it touched.
-        const outBase = DeviceTensor.empty([c.batch, c.nq, c.hq + 1, D], dtype);
-        const out = c.strided ? outBase.view([c.batch, c.nq, c.hq, D], [c.nq * (c.hq + 1) * D, (c.hq + 1) * D, D, 1]) : DeviceTensor.empty([c.batch, c.nq, c.hq, D], dtype);
+        // With padded inputs the output is a strided view into a padded, NaN-poisoned buffer: every
+        // element of the view must be written and nothing outside it touched. With head-major inputs
+        // it is head-major too.
+        const headMajor = c.strided === "head-major";
+        const outBase = DeviceTensor.empty(headMajor ? [c.batch, c.hq, c.nq, D] : [c.batch, c.nq, c.hq + 1, D], dtype);
+        const shape = [c.batch, c.nq, c.hq, D];
+        const out = headMajor
+          ? outBase.view(shape, [c.hq * c.nq * D, D, c.nq * D, 1])
+          : c.strided
+            ? outBase.view(shape, [c.nq * (c.hq + 1) * D, (c.hq + 1) * D, D, 1])
+            : DeviceTensor.empty(shape, dtype);
         const lse = DeviceTensor.empty([c.batch, c.hq, c.nq], "f32");
         try {
           outBase.buffer.fill(0xff);
@@ -40,7 +48,7 @@ describe.skipIf(VARIANTS.length === 0)("dense forward on the GPU vs the CPU refe
           const l = lse.toHost();
           expectAllWritten(o, "out");
           expectAllWritten(l, "lse");
-          if (c.strided) {
+          if (c.strided === true) {
             const all = outBase.toHost();
             let touched = 0;
             for (let i = 0; i < all.length; i++) if (Math.floor(i / D) % (c.hq + 1) === c.hq && !Number.isNaN(all[i]!)) touched++;

@@ -26,6 +26,7 @@ const CASES: Case[] = [
   { name: "N=1", batch: 1, nq: 1, nk: 1, hq: 2, hkv: 1, genLength: 0, select: 0.5, path: "lse", strided: false },
   { name: "N=160 GQA 4/2 batch 2 G=0 select 0.1", batch: 2, nq: 160, nk: 160, hq: 4, hkv: 2, genLength: 0, select: 0.1, path: "lse", strided: false },
   { name: "Nq=100 Nk=301 G=37 select 0.5 strided", batch: 1, nq: 100, nk: 301, hq: 2, hkv: 1, genLength: 37, select: 0.5, path: "recompute", strided: true },
+  { name: "Nq=Nk=700 head-major GQA 4/2 G=128 select 0.3", batch: 1, nq: 700, nk: 700, hq: 4, hkv: 2, genLength: 128, select: 0.3, path: "lse", strided: "head-major" },
   { name: "Nq=301 Nk=70 (g >= nkb) G=0 select 0.3", batch: 1, nq: 301, nk: 70, hq: 2, hkv: 2, genLength: 0, select: 0.3, path: "lse", strided: false },
   // nkb 66 / 33 / 17: more kv blocks than a b=32 CTA has threads, sorts padded to a power of two.
   { name: "Nq=20 Nk=2100 G=10 select 0.1", batch: 1, nq: 20, nk: 2100, hq: 1, hkv: 1, genLength: 10, select: 0.1, path: "recompute", strided: false },

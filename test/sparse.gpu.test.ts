@@ -18,6 +18,7 @@ interface Case extends ShapeCase {
 const CASES: Case[] = [
   { name: "Nq=Nk=300 GQA 8/2 batch 2 keep 0.3", batch: 2, nq: 300, nk: 300, hq: 8, hkv: 2, strided: false, keep: 0.3, rows: 10 },
   { name: "Nq=200 Nk=1000 strided 4/4 keep 0.1", batch: 1, nq: 200, nk: 1000, hq: 4, hkv: 4, strided: true, keep: 0.1, rows: 10 },
+  { name: "Nq=Nk=600 head-major GQA 8/2 keep 0.3", batch: 1, nq: 600, nk: 600, hq: 8, hkv: 2, strided: "head-major", keep: 0.3, rows: 10 },
   { name: "Nq=Nk=2049 GQA 28/4 keep 0.5", batch: 1, nq: 2049, nk: 2049, hq: 28, hkv: 4, strided: false, keep: 0.5, rows: 4 },
   { name: "Nq=Nk=77 4/1 keep everything", batch: 1, nq: 77, nk: 77, hq: 4, hkv: 1, strided: false, keep: 1, rows: 20 },
 ];

@@ -1,14 +1,14 @@
 // Test support for the GPU tests: the skip reason (printed once) and the poison check.
 import { expect } from "bun:test";
 import { gpuUnavailableReason } from "../../src/device";
-import { countNonFinite } from "../../src/verify";
+import { countNonFinite, type Strided } from "../../src/verify";
 
 export * from "../../src/verify";
 
 export const gpuReason = gpuUnavailableReason();
 if (gpuReason) console.log(`GPU tests skipped: ${gpuReason}`);
 
-/** One shape of a GPU test: sizes, whether inputs are strided views, how many rows to check per head. */
+/** One shape of a GPU test: sizes, how the inputs sit in memory (src/verify.ts's Strided), how many rows to check per head. */
 export interface ShapeCase {
   name: string;
   batch: number;
@@ -16,7 +16,7 @@ export interface ShapeCase {
   nk: number;
   hq: number;
   hkv: number;
-  strided: boolean;
+  strided: Strided;
   rows: number;
 }
 

@@ -1,0 +1,23 @@
+// bench/sparse.ts's command line, without a GPU: --help names every flag, a bad --layout is a usage error
+// (exit 2) before any GPU work.
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "..");
+const run = (...args: string[]) => Bun.spawnSync(["bun", "bench/sparse.ts", ...args], { cwd: root });
+
+describe("bench/sparse.ts command line", () => {
+  test("--help exits 0 and describes --layout", () => {
+    const r = run("--help");
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.toString()).toContain("--layout L");
+  });
+
+  test("a bad --layout exits 2 with the reason and the usage", () => {
+    const r = run("--layout", "nhd");
+    expect(r.exitCode).toBe(2);
+    const err = r.stderr.toString();
+    expect(err).toContain('--layout must be bnhd or bhnd, not "nhd"');
+    expect(err).toContain("Usage: bun bench/sparse.ts");
+  });
+});
