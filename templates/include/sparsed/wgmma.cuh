@@ -26,12 +26,12 @@ __device__ inline void fence_operand(float (&d)[N][4]) {
     for (int j = 0; j < 4; ++j) asm volatile("" : "+f"(d[i][j])::"memory");
 }
 __device__ inline void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
-// Warp specialization: a warpgroup lowers (producer) or raises (consumers) its register limit. Every
-// warp of the warpgroup executes it; REGS is a multiple of 8 in [24, 256].
 // The registers a thread gets at launch, one CTA of `threads` an SM: 64K over the threads, in steps of 8.
 // setmaxnreg.inc draws only on what the CTA's own setmaxnreg.dec released, so a warp-specialized
 // kernel's split must fit threads * launch_regs(threads) (a larger one hangs the consumers).
 constexpr int launch_regs(int threads) { return 65536 / threads / 8 * 8; }
+// Warp specialization: a warpgroup lowers (producer) or raises (consumers) its register limit. Every
+// warp of the warpgroup executes it; REGS is a multiple of 8 in [24, 256].
 template <int REGS>
 __device__ inline void setmaxnreg_dec() { asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(REGS) : "memory"); }
 template <int REGS>
