@@ -12,7 +12,7 @@ import { symbolOf, variantId, type Gencode, type VariantConfig } from "./variant
 $.verbose = false;
 $.quiet = true;
 
-export const ABI_VERSION = 2; // keep equal to SPARSED_ABI_VERSION in include/sparsed.h
+export const ABI_VERSION = 3; // keep equal to SPARSED_ABI_VERSION in include/sparsed.h
 
 export interface ManifestEntry extends VariantConfig {
   id: string;

@@ -41,6 +41,13 @@ typedef struct sparsed_dense_params {
   int32_t batch, nq, nk, hq, hkv, head_dim;
   float scale; /* softmax scale, usually 1/sqrt(D) */
   int32_t dtype; /* enum sparsed_dtype; checked against the variant */
+  /* Optional (0 = off): each row's log-sum-exp over each kv block of block_size keys (32, 64 or 128),
+   * fp32 [B, Hq, ceil(Nk / block_size), Nq] contiguous: log sum over keys c of block j of
+   * exp(scale * q . k_c). sparsed_select_block_lse builds the pattern from it. Only the
+   * warp-specialized sm90a dense kernels at blockN 128 write it; others refuse a non-zero pointer. */
+  uint64_t block_lse;
+  int32_t block_size;
+  int32_t reserved; /* 0 */
 } sparsed_dense_params;
 
 /* A block-sparse pattern on the device (shared/DESIGN.md section 1, "Pattern selection"):
@@ -74,6 +81,15 @@ typedef struct sparsed_select_params {
   sparsed_pattern pattern; /* output; block_size, nqb, nkb and both pointers set by the caller */
 } sparsed_select_params;
 
+/* Isolated selection from block LSEs (a dense call's block_lse output, same scale as sel_scale):
+ * importance(i, j) = sum over the rows r of query block i of exp(block_lse[r, j] - lse[r]), the
+ * generation part's the same over its own denominators; O(Nq * nkb) work, no Q K^T. sel.lse is
+ * required; sel.q and sel.k are checked as for the selection but not read; sel.workspace is unused. */
+typedef struct sparsed_block_select_params {
+  sparsed_select_params sel;
+  uint64_t block_lse; /* fp32 [B, Hq, nkb, Nq] contiguous, nkb = ceil(Nk / sel.pattern.block_size) */
+} sparsed_block_select_params;
+
 typedef struct sparsed_device_info {
   char name[256];
   int32_t cc_major, cc_minor;
@@ -106,7 +122,10 @@ int sparsed_event_destroy(uint64_t event);
 int sparsed_event_record(uint64_t event, uint64_t stream);
 int sparsed_event_elapsed_ms(float* ms, uint64_t start, uint64_t end);
 
-#define SPARSED_ABI_VERSION 2
+/* The selection from a dense call's block LSEs (sparsed_block_select_params). */
+int sparsed_select_block_lse(const sparsed_block_select_params* p, uint64_t stream);
+
+#define SPARSED_ABI_VERSION 3
 
 #ifdef __cplusplus
 }

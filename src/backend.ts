@@ -9,6 +9,9 @@ export interface DenseOptions<T> {
   scale: number;
   wantLse: boolean;
   out?: T; // write O here instead of allocating (must be [B, Nq, Hq, D])
+  // The pattern block size of a select() that follows over the same Q, K at this scale: a backend may
+  // also return the block LSEs for it (blockLse), from which select() needs no Q K^T pass.
+  blockLseSize?: number;
 }
 
 export interface SelectOptions {
@@ -30,13 +33,14 @@ export interface AttentionBackend<T, L = unknown, P = unknown> {
   /** Validates Q [B, Nq, Hq, D], K and V [B, Nk, Hkv, D] (and any backend limit) and returns the sizes. */
   shapeOf(q: T, k: T, v: T): HostShape;
   /** Dense attention; lse is set when wantLse is. */
-  dense(q: T, k: T, v: T, opts: DenseOptions<T>): { out: T; lse?: L };
-  /** Builds the block-sparse pattern from Q, K and (optionally) the LSE of the dense pass over them. */
-  select(q: T, k: T, lse: L | undefined, opts: SelectOptions): P;
+  dense(q: T, k: T, v: T, opts: DenseOptions<T>): { out: T; lse?: L; blockLse?: L };
+  /** Builds the block-sparse pattern from Q, K and (optionally) the LSE of the dense pass over them,
+   *  and its block LSEs where it returned them. */
+  select(q: T, k: T, lse: L | undefined, opts: SelectOptions, blockLse?: L): P;
   /** Block-sparse attention over a pattern that select() built for the same shapes; lse (over the
    *  kept keys only, [B, Hq, Nq]) is set when wantLse is. */
   sparse(q: T, k: T, v: T, pattern: P, opts: SparseOptions<T>): { out: T; lse?: L };
-  /** Frees a backend object the runtime drops (an LSE after selection, a pattern at step 0). */
+  /** Frees a backend object the runtime drops (an LSE or block LSEs after selection, a pattern at step 0). */
   release?(x: L | P): void;
   /** Waits for queued work, so that host timers around a call measure the work, not its launch. */
   synchronize?(): void;

@@ -1,13 +1,13 @@
 // The CUDA backend of the SparseD runtime: device tensors, the library's dense, select and sparse
 // kernels, a device fp32 LSE and a DevicePattern (src/backend.ts describes the interface).
 import type { AttentionBackend, DenseOptions, SelectOptions, SparseOptions } from "./backend";
-import { attentionShape, dense } from "./dense";
+import { attentionShape, blockLseShape, blockLseVariant, dense } from "./dense";
 import { synchronize } from "./device";
 import { DevicePattern } from "./device-pattern";
 import type { HostShape } from "./reference";
 import { selectBlocks } from "./select";
 import { sparse } from "./sparse";
-import type { DeviceTensor } from "./tensor";
+import { DeviceTensor } from "./tensor";
 
 export class CudaBackend implements AttentionBackend<DeviceTensor, DeviceTensor, DevicePattern> {
   readonly name = "cuda";
@@ -18,12 +18,27 @@ export class CudaBackend implements AttentionBackend<DeviceTensor, DeviceTensor,
   }
 
   dense(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, opts: DenseOptions<DeviceTensor>) {
+    const shape = attentionShape(q, k, v);
+    const bs = opts.blockLseSize;
+    // Block LSEs where a dense variant writes them (sm90a, blockN 128) and the LSE is wanted: the
+    // selection then reads O(Nq * Nk / b) floats instead of running Q K^T.
+    if (opts.wantLse && bs !== undefined && [32, 64, 128].includes(bs) && blockLseVariant(shape)) {
+      const blockLse = DeviceTensor.empty(blockLseShape(shape, bs), "f32");
+      try {
+        const r = dense(q, k, v, { scale: opts.scale, out: opts.out, blockLse: { out: blockLse, blockSize: bs } });
+        return { out: r.out, lse: r.lse ?? undefined, blockLse };
+      } catch (e) {
+        blockLse.free();
+        throw e;
+      }
+    }
     const r = dense(q, k, v, { scale: opts.scale, out: opts.out, lse: opts.wantLse ? undefined : null });
     return { out: r.out, lse: r.lse ?? undefined };
   }
 
-  select(q: DeviceTensor, k: DeviceTensor, lse: DeviceTensor | undefined, opts: SelectOptions): DevicePattern {
+  select(q: DeviceTensor, k: DeviceTensor, lse: DeviceTensor | undefined, opts: SelectOptions, blockLse?: DeviceTensor): DevicePattern {
     return selectBlocks(q, k, {
+      blockLse,
       blockSize: opts.blockSize,
       select: opts.select,
       genLength: opts.genLength,

@@ -21,6 +21,13 @@ export interface DenseOptions {
   stream?: bigint;
   /** Force a specific built variant id instead of the default for the shape. */
   variant?: string;
+  /**
+   * Also write each row's log-sum-exp over each kv block of `blockSize` keys into `out`, f32
+   * [B, Hq, ceil(Nk / blockSize), Nq] contiguous (`blockLseShape`): what selectBlocks' `blockLse`
+   * option reads to build the pattern without a Q K^T pass. Needs a warp-specialized sm90a dense
+   * variant at blockN 128 (`supportsBlockLse`); the call picks one.
+   */
+  blockLse?: { out: DeviceTensor; blockSize: number };
 }
 
 export interface DenseResult {
@@ -39,7 +46,7 @@ export interface AttentionShape {
   dtype: Dtype;
 }
 
-const PARAMS_BYTES = 168; // sizeof(sparsed_dense_params)
+const PARAMS_BYTES = 184; // sizeof(sparsed_dense_params)
 
 export function check4d(t: DeviceTensor, name: string): void {
   if (!(t instanceof DeviceTensor)) throw invalid(`${name} must be a DeviceTensor`);
@@ -133,7 +140,16 @@ function writeStrides(view: DataView, at: number, t: DeviceTensor): number {
 }
 
 /** The sparsed_dense_params struct, byte for byte (include/sparsed.h). */
-export function denseParams(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, out: DeviceTensor, lse: DeviceTensor | null, s: AttentionShape, scale: number): Uint8Array {
+export function denseParams(
+  q: DeviceTensor,
+  k: DeviceTensor,
+  v: DeviceTensor,
+  out: DeviceTensor,
+  lse: DeviceTensor | null,
+  s: AttentionShape,
+  scale: number,
+  blockLse?: { out: DeviceTensor; blockSize: number },
+): Uint8Array {
   const bytes = new Uint8Array(PARAMS_BYTES);
   const view = new DataView(bytes.buffer);
   [q.ptr, k.ptr, v.ptr, out.ptr, lse ? lse.ptr : 0n].forEach((p, i) => view.setBigUint64(8 * i, p, true));
@@ -142,7 +158,32 @@ export function denseParams(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, o
   [s.batch, s.nq, s.nk, s.hq, s.hkv, s.headDim].forEach((x, i) => view.setInt32(at + 4 * i, x, true));
   view.setFloat32(at + 24, scale, true);
   view.setInt32(at + 28, DTYPE_CODE[s.dtype], true);
+  if (blockLse) {
+    view.setBigUint64(at + 32, blockLse.out.ptr, true);
+    view.setInt32(at + 40, blockLse.blockSize, true);
+  }
   return bytes;
+}
+
+/** The dense variants that write block LSEs (include/sparsed.h, block_lse): warp-specialized sm90a at blockN 128. */
+export function supportsBlockLse(e: ManifestEntry): boolean {
+  return e.op === "dense_fwd" && e.arch === "sm90a" && e.blockN === 128 && e.warps === e.blockM / 16 + 4;
+}
+
+/** The shape of a block-LSE tensor: [B, Hq, ceil(Nk / blockSize), Nq]. */
+export function blockLseShape(s: Pick<AttentionShape, "batch" | "hq" | "nq" | "nk">, blockSize: number): number[] {
+  return [s.batch, s.hq, Math.ceil(s.nk / blockSize), s.nq];
+}
+
+/** A block-LSE tensor for these shapes and block size (f32, contiguous). */
+export function checkBlockLse(t: DeviceTensor, s: Pick<AttentionShape, "batch" | "hq" | "nq" | "nk">, blockSize: number): void {
+  if (![32, 64, 128].includes(blockSize)) throw invalid(`blockLse.blockSize = ${blockSize}: block LSEs are written for blocks of 32, 64 or 128 keys`);
+  const want = blockLseShape(s, blockSize);
+  if (!(t instanceof DeviceTensor)) throw invalid("blockLse.out must be a DeviceTensor");
+  if (t.buffer.freed) throw new SparsedError("FREED", "blockLse.out was freed");
+  if (t.dtype !== "f32" || t.shape.length !== 4 || t.shape.some((d, i) => d !== want[i]) || !t.isContiguous)
+    throw invalid(`block LSEs must be a contiguous f32 tensor [${want.join(", ")}] (B, Hq, ceil(Nk / ${blockSize}), Nq); got [${t.shape.join(", ")}] ${t.dtype}`);
+  if (t.ptr % 4n !== 0n) throw invalid("the block-LSE pointer is not 4-byte aligned");
 }
 
 export function defaultScale(headDim: number): number {
@@ -194,5 +235,35 @@ export function runAttention(
 
 export function dense(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, opts: DenseOptions = {}): DenseResult {
   const s = attentionShape(q, k, v);
-  return runAttention(s, opts, () => pickDenseVariant(s, opts.variant), (out, lse, scale) => denseParams(q, k, v, out, lse, s, scale));
+  const bl = opts.blockLse;
+  if (bl) {
+    if (typeof bl !== "object") throw invalid("blockLse must be { out, blockSize }");
+    checkBlockLse(bl.out, s, bl.blockSize);
+  }
+  const pick = () => (bl ? pickBlockLseVariant(s, opts.variant) : pickDenseVariant(s, opts.variant));
+  return runAttention(s, opts, pick, (out, lse, scale) => denseParams(q, k, v, out, lse, s, scale, bl));
+}
+
+/** The dense variant for a call that writes block LSEs: the requested one (which must support them),
+ *  else the first built one that does and that this GPU runs; NOT_BUILT with a way out otherwise. */
+export function pickBlockLseVariant(s: AttentionShape, requested?: string): ManifestEntry {
+  if (requested) {
+    const e = pickDenseVariant(s, requested);
+    if (!supportsBlockLse(e)) throw invalid(`variant ${requested} does not write block LSEs: use a warp-specialized sm90a dense variant at blockN 128 (warps 12), or leave variant out`);
+    return e;
+  }
+  const e = blockLseVariant(s);
+  if (!e)
+    throw new SparsedError(
+      "NOT_BUILT",
+      `block LSEs need a warp-specialized sm90a dense variant at blockN 128 for head dim ${s.headDim} ${s.dtype} on an H100/H200 ` +
+        `(e.g. \`bun run generate --variant dense_fwd_hd${s.headDim}_bm128_bn128_w12_s2_${s.dtype}_sm90a\`); without one, call selectBlocks without blockLse`,
+    );
+  return e;
+}
+
+/** The built dense variant that writes block LSEs for this shape on this GPU, if any. */
+export function blockLseVariant(s: Pick<AttentionShape, "headDim" | "dtype">): ManifestEntry | undefined {
+  if (!archPreference().includes("sm90a")) return undefined;
+  return native().manifest.variants.find((e) => supportsBlockLse(e) && e.headDim === s.headDim && e.dtype === s.dtype);
 }

@@ -26,6 +26,7 @@ const RUNTIME_SYMBOLS = {
   sparsed_event_destroy: { args: [u64], returns: i32 },
   sparsed_event_record: { args: [u64, u64], returns: i32 },
   sparsed_event_elapsed_ms: { args: [ptr, u64, u64], returns: i32 },
+  sparsed_select_block_lse: { args: [ptr, u64], returns: i32 },
 } as const;
 
 export type RuntimeFn = keyof typeof RUNTIME_SYMBOLS;

@@ -78,13 +78,16 @@ export class SparseDRuntime<T, L = unknown, P = unknown> {
     if (phase === "dense") {
       result = this.backend.dense(q, k, v, { scale, wantLse: false, out });
     } else if (phase === "select") {
-      const dense = this.backend.dense(q, k, v, { scale, wantLse: true, out });
-      const t1 = this.now();
       const { blockSize, select, genLength } = this.config;
+      const selectionScale = this.config.selectionScale ?? scale;
+      // At one scale the dense pass may also write block LSEs, and the selection then needs no Q K^T.
+      const dense = this.backend.dense(q, k, v, { scale, wantLse: true, out, blockLseSize: selectionScale === scale ? blockSize : undefined });
+      const t1 = this.now();
       try {
-        pattern = this.backend.select(q, k, dense.lse, { blockSize, select, genLength, selectionScale: this.config.selectionScale ?? scale, attentionScale: scale });
+        pattern = this.backend.select(q, k, dense.lse, { blockSize, select, genLength, selectionScale, attentionScale: scale }, dense.blockLse);
       } finally {
         if (dense.lse !== undefined) this.backend.release?.(dense.lse);
+        if (dense.blockLse !== undefined) this.backend.release?.(dense.blockLse);
       }
       this.counters.select.selectionMs += this.now() - t1;
       result = dense;

@@ -4,7 +4,7 @@
 // native call, with a message that says how to fix it; the C side checks again for other FFIs.
 import type { ManifestEntry } from "../codegen/build";
 import { variantId } from "../codegen/variants";
-import { archPreference, attentionShape, builtIds, checkLse, defaultScale, requestedVariant, tunedPick, type AttentionShape } from "./dense";
+import { archPreference, attentionShape, builtIds, checkBlockLse, checkLse, defaultScale, requestedVariant, tunedPick, type AttentionShape } from "./dense";
 import { DevicePattern, PATTERN_STRUCT_BYTES } from "./device-pattern";
 import { DTYPE_CODE } from "./dtype";
 import { SparsedError, invalid } from "./errors";
@@ -34,6 +34,12 @@ export interface SelectBlocksOptions {
   out?: DevicePattern;
   /** Run this built select variant (an id from the manifest) instead of the best one for the GPU. */
   variant?: string;
+  /**
+   * Block LSEs that dense() wrote over the same Q, K at this blockSize (its `blockLse` option), with
+   * `lse` from the same call: the pattern comes from them in O(Nq * nkb) work, no Q K^T pass, and no
+   * select variant is needed. The selection scale must equal the attention scale.
+   */
+  blockLse?: DeviceTensor;
 }
 
 /**
@@ -167,9 +173,10 @@ export function selectBlocks(q: DeviceTensor, k: DeviceTensor, opts: SelectBlock
   const useLse = opts.lse ? selScale === attScale : false;
   const shape: PatternShape = { batch: s.batch, hq: s.hq, nq: s.nq, nk: s.nk, blockSize };
   if (opts.out) checkOut(opts.out, shape);
-  const entry = pickSelectVariant(s, blockSize, opts.variant);
   const nkb = Math.ceil(s.nk / blockSize);
   const select32 = selectFloat32(select, nkb, generationBoundary(s.nq, blockSize, genLength));
+  if (opts.blockLse) return selectFromBlockLse(q, k, opts, s, shape, select32, selScale, attScale);
+  const entry = pickSelectVariant(s, blockSize, opts.variant);
 
   const pattern = opts.out ?? DevicePattern.empty(shape);
   let workspace: DeviceTensor | null = null;
@@ -183,6 +190,27 @@ export function selectBlocks(q: DeviceTensor, k: DeviceTensor, opts: SelectBlock
   } finally {
     // cudaFree waits for the device's queued work, so the kernel is done with the workspace first.
     workspace?.free();
+  }
+  return pattern;
+}
+
+/** selectBlocks with `blockLse`: the checks that option adds, then one launch of sparsed_select_block_lse. */
+function selectFromBlockLse(q: DeviceTensor, k: DeviceTensor, opts: SelectBlocksOptions, s: SelectShape, shape: PatternShape, select32: number, selScale: number, attScale: number): DevicePattern {
+  if (!opts.lse) throw invalid("blockLse needs lse from the same dense() call (the rows' denominators)");
+  if (selScale !== attScale)
+    throw invalid(`blockLse carries the attention scale (${attScale}); the selection scale is ${selScale}: leave blockLse out to select at another scale`);
+  if (opts.variant) throw invalid("variant picks a select kernel; the selection from blockLse runs none: leave one of them out");
+  checkBlockLse(opts.blockLse!, s, shape.blockSize);
+  const pattern = opts.out ?? DevicePattern.empty(shape);
+  try {
+    const sel = selectParams(q, k, opts.lse.ptr, 0n, s, opts.genLength, select32, selScale, pattern);
+    const bytes = new Uint8Array(SELECT_PARAMS_BYTES + 8);
+    bytes.set(sel);
+    new DataView(bytes.buffer).setBigUint64(SELECT_PARAMS_BYTES, opts.blockLse!.ptr, true);
+    native().call("sparsed_select_block_lse", bytes, opts.stream ?? 0n);
+  } catch (e) {
+    if (!opts.out) pattern.free();
+    throw e;
   }
   return pattern;
 }

@@ -9,6 +9,7 @@
 #include "sparsed.h"
 #include "sparsed/status.cuh"
 #include "sparsed/tma.cuh"
+#include "sparsed/select_block_lse.cuh"
 
 namespace sparsed {
 
@@ -83,6 +84,11 @@ int validate_dense(const sparsed_dense_params* p, int head_dim, int dtype_code) 
   SPARSED_TRY(check_operand("v", p->v, p->v_stride));
   SPARSED_TRY(check_operand("o", p->o, p->o_stride));
   if (p->lse && p->lse % 4 != 0) return fail(SPARSED_ERR_INVALID, "lse pointer is not 4-byte aligned");
+  if (p->block_lse) {
+    if (p->block_lse % 4 != 0) return fail(SPARSED_ERR_INVALID, "block_lse pointer is not 4-byte aligned");
+    if (p->block_size != 32 && p->block_size != 64 && p->block_size != 128)
+      return fail(SPARSED_ERR_INVALID, "block_size %d: block LSEs are written for blocks of 32, 64 or 128 keys", p->block_size);
+  }
   return SPARSED_OK;
 }
 
@@ -228,6 +234,8 @@ int sparsed_fill_uniform(uint64_t dst, uint64_t n, int32_t dtype, uint64_t seed,
       reinterpret_cast<uint16_t*>(dst), n, dtype, seed, lo, hi);
   return check_cuda(cudaGetLastError(), "fill_uniform launch");
 }
+
+int sparsed_select_block_lse(const sparsed_block_select_params* p, uint64_t stream) { return launch_select_block_lse(p, stream); }
 
 int sparsed_synchronize(void) { return check_cuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
 

@@ -38,8 +38,10 @@ struct RowState {
 // max, s <- 2^(s sl2 - m sl2) (exp2, scale folded in), l rescaled and summed; corr gets each row's
 // factor for O (2^(m_old sl2 - m_new sl2)), which a caller may apply later (after an MMA still
 // accumulating into O has completed).
-template <int BN>
-__device__ inline void softmax_exp(float (&s)[BN / 8][4], RowState& st, float sl2, float (&corr)[2]) {
+// PARTS > 0: also the sums of the block's PARTS column ranges of BN / PARTS keys each, per row, in
+// parts (the same additions grouped per range: block LSEs, dense_ws_sm90.cuh).
+template <int BN, int PARTS = 0>
+__device__ inline void softmax_exp(float (&s)[BN / 8][4], RowState& st, float sl2, float (&corr)[2], float (*parts)[2] = nullptr) {
   float mscaled[2];
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
@@ -51,15 +53,29 @@ __device__ inline void softmax_exp(float (&s)[BN / 8][4], RowState& st, float sl
     st.m[r] = mx;
     st.l[r] *= corr[r];
   }
+  float part[PARTS > 0 ? PARTS : 1][2] = {};
 #pragma unroll
   for (int i = 0; i < BN / 8; ++i) {
     s[i][0] = fast_exp2(fmaf(s[i][0], sl2, -mscaled[0]));
     s[i][1] = fast_exp2(fmaf(s[i][1], sl2, -mscaled[0]));
     s[i][2] = fast_exp2(fmaf(s[i][2], sl2, -mscaled[1]));
     s[i][3] = fast_exp2(fmaf(s[i][3], sl2, -mscaled[1]));
-    st.l[0] += s[i][0] + s[i][1];
-    st.l[1] += s[i][2] + s[i][3];
+    if constexpr (PARTS == 0) {
+      st.l[0] += s[i][0] + s[i][1];
+      st.l[1] += s[i][2] + s[i][3];
+    } else {
+      part[i / (BN / 8 / PARTS)][0] += s[i][0] + s[i][1];
+      part[i / (BN / 8 / PARTS)][1] += s[i][2] + s[i][3];
+    }
   }
+  if constexpr (PARTS > 0)
+#pragma unroll
+    for (int q = 0; q < PARTS; ++q)
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        st.l[r] += part[q][r];
+        parts[q][r] = part[q][r];
+      }
 }
 
 template <int D>
@@ -392,6 +408,12 @@ int launch_kernel(Kernel kernel, const sparsed_sparse_params* sp, uint64_t strea
 }
 
 // The entry points' common checks: the attention tensors, the pattern (sparse), the device's family.
+// Kernels that can write block LSEs (sparsed_dense_params.block_lse): C::kBlockLse.
+template <typename C, typename = void>
+struct WritesBlockLse : std::false_type {};
+template <typename C>
+struct WritesBlockLse<C, std::void_t<decltype(C::kBlockLse)>> : std::bool_constant<C::kBlockLse> {};
+
 template <typename C, typename Params>
 int prepare_launch(const Params* p, sparsed_sparse_params* sp, int min_major, bool exact_sm90) {
   if (!p) return fail(SPARSED_ERR_INVALID, "params is a null pointer");
@@ -404,6 +426,8 @@ int prepare_launch(const Params* p, sparsed_sparse_params* sp, int min_major, bo
     sp->pattern = sparsed_pattern{};
     SPARSED_TRY(validate_dense(&sp->attn, C::D, C::DT::code));
   }
+  if (sp->attn.block_lse && !WritesBlockLse<C>::value)
+    return fail(SPARSED_ERR_INVALID, "this variant does not write block LSEs: use a warp-specialized sm90a dense variant at blockN 128 (block_lse = 0 otherwise)");
   const cudaDeviceProp* props = nullptr;
   return require_family(min_major, exact_sm90, &props);
 }

@@ -24,6 +24,7 @@ template <int D_, int BN_, typename DT_, bool SPARSE_ = false>
 struct DenseWsSm90Config {
   static constexpr int D = D_, BM = 128, BN = BN_, CONSUMERS = 2, THREADS = 128 * (CONSUMERS + 1);
   static constexpr bool kSparse = SPARSE_, kPersistent = true;  // launch_kernel: one CTA an SM, not one a tile
+  static constexpr bool kBlockLse = !SPARSE_ && BN_ == 128;      // a tile is whole kv blocks of 32, 64 or 128 keys
   using DT = DT_;
   using Elem = typename DT_::elem;
   static_assert(D % 64 == 0 && (BN == 64 || BN == 128 || (BN == 192 && D == 128)), "wgmma tiles: 64-element rows, BN 64 or 128 (192: hd128)");
@@ -47,7 +48,45 @@ struct DenseWsSm90Config {
   static constexpr int CTAS_PER_SM = 1;
 };
 
-template <typename C>
+// Block LSEs (sparsed_dense_params.block_lse): after the softmax of a tile of BN keys, each row's
+// log-sum-exp over each of its BN / ZB kv blocks, from part[q][r], this thread's sums of 2^(s sl2 - m
+// sl2) over its columns of block q for row r. The quad's four lanes hold a row's columns: two
+// exchange rounds, each lane sending half of its items and adding the half it keeps, leave every lane
+// whole sums (one item a lane, or two lanes an item when there are only two), so that the adds and
+// shuffles are shared instead of repeated per item. The log-sum-exp is log2(sum) ln 2 + m scale.
+template <int BN, int ZB>
+__device__ inline void store_block_lse(const float (&part)[BN / ZB][2], const RowState& st, const sparsed_dense_params& p, int b, int h, int j0, int row0,
+                                       int t4) {
+  constexpr int K = 2 * (BN / ZB), H1 = K / 2;  // items (block, row): k = 2 * block + row
+  const int nkb = (p.nk + ZB - 1) / ZB;
+  float* const out = reinterpret_cast<float*>(p.block_lse) + ((int64_t)b * p.hq + h) * nkb * (int64_t)p.nq;
+  auto emit = [&](int k, float v) {
+    const int j = j0 + k / 2, row = row0 + 8 * (k % 2);
+    const float m = (k % 2) ? st.m[1] : st.m[0];
+    if (j < nkb && row < p.nq) out[(int64_t)j * p.nq + row] = fmaf(__log2f(v), 0.6931471805599453f, m * p.scale);
+  };
+  const bool b0 = t4 & 1;
+  float y[H1];
+#pragma unroll
+  for (int i = 0; i < H1; ++i) {
+    const float a = part[i / 2][i % 2], c = part[(i + H1) / 2][(i + H1) % 2];
+    y[i] = (b0 ? c : a) + __shfl_xor_sync(0xffffffffu, b0 ? a : c, 1);  // item i + b0 * H1
+  }
+  if constexpr (K == 2) {
+    y[0] += __shfl_xor_sync(0xffffffffu, y[0], 2);
+    if (t4 < 2) emit(b0, y[0]);
+  } else {
+    constexpr int H2 = H1 / 2;
+    const bool b1 = t4 & 2;
+#pragma unroll
+    for (int i = 0; i < H2; ++i) {
+      const float z = (b1 ? y[i + H2] : y[i]) + __shfl_xor_sync(0xffffffffu, b1 ? y[i] : y[i + H2], 2);
+      emit(i + (b1 ? H2 : 0) + (b0 ? H1 : 0), z);
+    }
+  }
+}
+
+template <typename C, int ZB = 0>
 __global__ void __launch_bounds__(C::THREADS, 1)
     dense_ws_sm90_kernel(const sparsed_sparse_params sp, const __grid_constant__ CUtensorMap qmap, const __grid_constant__ CUtensorMap kmap,
                          const __grid_constant__ CUtensorMap vmap) {
@@ -166,9 +205,22 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     }
   };
 
+  // The softmax of key tile j, and with ZB > 0 its block LSEs.
+  TilePos pos = order.at(blockIdx.x);  // the loop's tile (the grid has no more CTAs than tiles)
+  auto softmax_z = [&](float(&s)[BN / 8][4], RowState& st, float(&corr)[2], int j) {
+    if constexpr (ZB > 0) {
+      static_assert(!C::kSparse && BN % ZB == 0, "block LSEs: dense tiles of whole blocks");
+      float part[BN / ZB][2];
+      softmax_exp<BN, BN / ZB>(s, st, sl2, corr, part);
+      store_block_lse<BN, ZB>(part, st, p, pos.b, pos.h, j * (BN / ZB), pos.m0 + cw * 16 + lane / 4, t4);
+    } else {
+      softmax_exp<BN>(s, st, sl2, corr);
+    }
+  };
+
   int ti = 0;
   for (int64_t t = blockIdx.x; t < order.total; t += gridDim.x, ++ti) {
-    const TilePos pos = order.at(t);
+    pos = order.at(t);
     const KeyTiles<C> tiles(sp, pos.m0, pos.b, pos.h);
     const int n = tiles.count;
 #pragma unroll
@@ -187,7 +239,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
       release_k(0, n);
       sm90::fence_operand<BN / 8>(s);
       mask(s, kj);
-      softmax_exp<BN>(s, st, sl2, corr);  // o is zero: no rescale
+      softmax_z(s, st, corr, 0);  // o is zero: no rescale
       pack_p<BN, DT>(s, pf);
       for (int j = 1; j < n; ++j) {
         // S_j and O += P_{j-1} V_{j-1} in flight; the softmax of S_j runs under P V.
@@ -200,7 +252,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
         release_k(j, n);
         sm90::fence_operand<BN / 8>(s);
         mask(s, kj);
-        softmax_exp<BN>(s, st, sl2, corr);
+        softmax_z(s, st, corr, j);
         sm90::wait<0>();  // P_{j-1} V_{j-1} is done: O and pf are free again
         if (lane == 0) ring_v.release(it + j - 1);
         sm90::fence_operand<D / 8>(o);
@@ -235,6 +287,11 @@ __global__ void __launch_bounds__(C::THREADS, 1)
 #endif
 }
 
+// A kernel's launch configuration with block LSEs of ZB keys: C's, as a type of its own, since
+// opt_in_shared_memory keeps one once-flag per (config, kernel signature) and the ZB kernels share C's.
+template <typename C, int ZB>
+struct WithBlockLse : C {};
+
 template <typename C, typename Params>
 int launch_dense_ws_sm90(const Params* p, uint64_t stream) {
   sparsed_sparse_params sp;
@@ -242,6 +299,11 @@ int launch_dense_ws_sm90(const Params* p, uint64_t stream) {
   SPARSED_TRY((prepare_tma_launch<C, Params>(p, &sp, &kmap, &vmap)));
   const sparsed_dense_params& a = sp.attn;
   SPARSED_TRY(make_rows_tensor_map(&qmap, "q", a.q, a.q_stride, a.batch, a.nq, a.hq, C::D, 64));
+  if constexpr (C::kBlockLse) {  // prepare_tma_launch checked block_size; each kernel its own C (the opt-in's once-flag)
+    if (a.block_lse && a.block_size == 32) return launch_kernel<WithBlockLse<C, 32>>(dense_ws_sm90_kernel<C, 32>, &sp, stream, qmap, kmap, vmap);
+    if (a.block_lse && a.block_size == 64) return launch_kernel<WithBlockLse<C, 64>>(dense_ws_sm90_kernel<C, 64>, &sp, stream, qmap, kmap, vmap);
+    if (a.block_lse) return launch_kernel<WithBlockLse<C, 128>>(dense_ws_sm90_kernel<C, 128>, &sp, stream, qmap, kmap, vmap);
+  }
   return launch_kernel<C>(dense_ws_sm90_kernel<C>, &sp, stream, qmap, kmap, vmap);
 }
 
