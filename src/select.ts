@@ -156,7 +156,8 @@ function checkOut(out: DevicePattern, shape: PatternShape): void {
 /**
  * The block-sparse pattern of Q and K (isolated selection): per (batch, head, query block) the
  * ascending kv blocks kept, int32 on the device. One kernel launch; when the LSE of the dense pass
- * can serve (same scale) it costs one QK^T pass, otherwise two.
+ * can serve (same scale) it costs one QK^T pass, otherwise two; with that pass's block LSEs
+ * (`blockLse`) none: O(Nq * Nk / blockSize) reads (templates/include/sparsed/select_block_lse.cuh).
  */
 export function selectBlocks(q: DeviceTensor, k: DeviceTensor, opts: SelectBlocksOptions): DevicePattern {
   const s = selectShape(q, k);
