@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { tilesDivideBlock } from "../codegen/variants";
-import { archPreference, dense } from "../src/dense";
+import { archPreference, blockLseShape, blockLseVariant, dense } from "../src/dense";
 import { DevicePattern } from "../src/device-pattern";
 import { deviceInfo, gpuUnavailableReason, synchronize } from "../src/device";
 import { DTYPE_CODE } from "../src/dtype";
@@ -96,6 +96,15 @@ async function main(): Promise<number> {
     const sparseDefault = pickSparseVariant(shapeOf, b).id, selectDefault = pickSelectVariant(shapeOf, b).id;
     const sparseIds = [sparseDefault, ...runnable("sparse_fwd", (e) => tilesDivideBlock(e, b)).map((e) => e.id).filter((id) => id !== sparseDefault)];
     const selectIds = [selectDefault, ...runnable("select", (e) => e.blockN === b).map((e) => e.id).filter((id) => id !== selectDefault)];
+    // Block LSEs (where a dense variant writes them): the switch step's dense call writes them and the
+    // selection reads them, as the runtime does; that selection's cost is the dense call's extra time
+    // plus the selection pass.
+    const blse = blockLseVariant(shapeOf) ? DeviceTensor.empty(blockLseShape(shapeOf, b), "f32") : null;
+    let tz = { msMedian: Number.NaN };
+    if (blse) {
+      tz = await timeGpu("dense + block LSE", () => dense(q, k, v, { out, lse, blockLse: { out: blse, blockSize: b } }), { iterations });
+      console.log(`  N=${N} dense writing block LSEs (b=${b}): ${tz.msMedian.toFixed(3)} ms = ${(tz.msMedian / td.msMedian).toFixed(3)}x the dense call`);
+    }
     for (const select of values.select.split(",").map(Number)) {
       const host = randomPattern(1, H, N, b, select, 11);
       const pattern = DevicePattern.fromHost(host);
@@ -114,22 +123,29 @@ async function main(): Promise<number> {
       let tsel = { msMedian: Number.NaN };
       for (const id of selectIds) {
         const m = await timeGpu("select", () => selectBlocks(q, k, { blockSize: b, select, genLength: G, lse, out: pattern, variant: id }), { iterations });
-        rows.push({ impl: "sparsed", op: "select", variant: id, default: id === selectDefault, N, D, H, block: b, select, ms_median: m.msMedian, vs_dense: m.msMedian / td.msMedian });
+        rows.push({ impl: "sparsed", op: "select", variant: id, default: id === selectDefault && !blse, N, D, H, block: b, select, ms_median: m.msMedian, vs_dense: m.msMedian / td.msMedian });
         if (id === selectDefault) tsel = m;
         console.log(`  N=${N} select=${select} selection ${id}: ${m.msMedian.toFixed(3)} ms = ${(m.msMedian / td.msMedian).toFixed(2)}x dense`);
+      }
+      if (blse) {
+        const m = await timeGpu("select from block LSE", () => selectBlocks(q, k, { blockSize: b, select, genLength: G, lse, blockLse: blse, out: pattern }), { iterations });
+        tsel = { msMedian: tz.msMedian - td.msMedian + m.msMedian };
+        rows.push({ impl: "sparsed", op: "select", variant: "block-lse", default: true, N, D, H, block: b, select, ms_median: tsel.msMedian, vs_dense: tsel.msMedian / td.msMedian, dense_block_lse_ms: tz.msMedian, selection_pass_ms: m.msMedian });
+        console.log(`  N=${N} select=${select} selection from block LSEs: pass ${m.msMedian.toFixed(3)} ms; with the dense call's extra ${(tz.msMedian - td.msMedian).toFixed(3)} ms = ${(tsel.msMedian / td.msMedian).toFixed(3)}x dense`);
       }
       const steps = Number(values.steps);
       const sw = switchStep(steps, Number(values.skip));
       const denseSteps = Math.min(steps, sw + 1); // t <= switchStep run dense (the switch step too, before selecting)
       const sparseSteps = steps - denseSteps;
       const loopMs = denseSteps * td.msMedian + (sparseSteps > 0 ? tsel.msMedian + sparseSteps * ts.msMedian : 0);
-      const sched = { impl: "sparsed", op: "schedule", N, D, H, block: b, select, steps, skip: Number(values.skip), select_ms: tsel.msMedian, select_vs_dense: tsel.msMedian / td.msMedian, dense_steps: denseSteps, sparse_steps: sparseSteps, sparsed_ms: loopMs, all_dense_ms: steps * td.msMedian, speedup: (steps * td.msMedian) / loopMs };
+      const sched = { impl: "sparsed", op: "schedule", N, D, H, block: b, select, steps, skip: Number(values.skip), select_path: blse ? "block-lse" : selectDefault, select_ms: tsel.msMedian, select_vs_dense: tsel.msMedian / td.msMedian, dense_steps: denseSteps, sparse_steps: sparseSteps, sparsed_ms: loopMs, all_dense_ms: steps * td.msMedian, speedup: (steps * td.msMedian) / loopMs };
       rows.push(sched);
       console.log(`  N=${N} select=${select}: selection ${tsel.msMedian.toFixed(3)} ms = ${sched.select_vs_dense.toFixed(2)}x dense; ${steps}-step loop ${(loopMs / 1000).toFixed(2)} s vs all-dense ${((steps * td.msMedian) / 1000).toFixed(2)} s = ${sched.speedup.toFixed(2)}x`);
       pattern.free();
     }
     synchronize();
     [...bases, lse].forEach((t) => t.free());
+    blse?.free();
   }
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, JSON.stringify({ gpu: info.name, date: new Date().toISOString(), layout, rows }, null, 2) + "\n");

@@ -4,6 +4,7 @@ import type { AttentionBackend, DenseOptions, SelectOptions, SparseOptions } fro
 import { attentionShape, blockLseShape, blockLseVariant, dense } from "./dense";
 import { synchronize } from "./device";
 import { DevicePattern } from "./device-pattern";
+import { SparsedError } from "./errors";
 import type { HostShape } from "./reference";
 import { selectBlocks } from "./select";
 import { sparse } from "./sparse";
@@ -22,10 +23,10 @@ export class CudaBackend implements AttentionBackend<DeviceTensor, DeviceTensor,
     const bs = opts.blockLseSize;
     // Block LSEs where a dense variant writes them (sm90a, blockN 128) and the LSE is wanted: the
     // selection then reads O(Nq * Nk / b) floats instead of running Q K^T.
-    if (opts.wantLse && bs !== undefined && [32, 64, 128].includes(bs) && blockLseVariant(shape)) {
-      const blockLse = DeviceTensor.empty(blockLseShape(shape, bs), "f32");
+    const blockLse = opts.wantLse && bs !== undefined && [32, 64, 128].includes(bs) && blockLseVariant(shape) ? tryAlloc(blockLseShape(shape, bs)) : undefined;
+    if (blockLse) {
       try {
-        const r = dense(q, k, v, { scale: opts.scale, out: opts.out, blockLse: { out: blockLse, blockSize: bs } });
+        const r = dense(q, k, v, { scale: opts.scale, out: opts.out, blockLse: { out: blockLse, blockSize: bs! } });
         return { out: r.out, lse: r.lse ?? undefined, blockLse };
       } catch (e) {
         blockLse.free();
@@ -59,6 +60,17 @@ export class CudaBackend implements AttentionBackend<DeviceTensor, DeviceTensor,
 
   synchronize(): void {
     synchronize();
+  }
+}
+
+/** An f32 device tensor, or undefined where the device has no room for it (4 B a row and kv block: the
+ *  caller then takes the path that needs none). */
+function tryAlloc(shape: number[]): DeviceTensor | undefined {
+  try {
+    return DeviceTensor.empty(shape, "f32");
+  } catch (e) {
+    if (e instanceof SparsedError && e.code === "CUDA") return undefined;
+    throw e;
   }
 }
 
