@@ -10,7 +10,7 @@ import { SparsedError } from "./errors";
 import { SparsePattern, type PatternShape } from "./pattern";
 import { rng } from "./random";
 import { selectBlocks } from "./select";
-import { blockImportance, generationBoundary, selectionCounts, selectPattern, topBlocks, type BlockImportance } from "./selection";
+import { blockImportance, generationBoundary, selectionCounts, selectPattern, topBlocks, type BlockImportance, type SelectionOptions } from "./selection";
 import { sparse } from "./sparse";
 import { sparseAttentionRow } from "./sparse-reference";
 import { DeviceTensor } from "./tensor";
@@ -71,6 +71,18 @@ export function compareSelection(gpu: SparsePattern, cpu: SparsePattern, imp: ()
     if (!(relGen <= tolerance)) problems.push(`row ${r}: GPU [${gl}] vs CPU [${cl}]: generation importance ${relGen} below the CPU's`);
   }
   return { differing, worst, problems };
+}
+
+/** A GPU pattern against the CPU selection over the problem's host inputs, by compareSelection's rule;
+ *  pass: no row breaks it and at most allowedFlips(rows) rows differ. */
+export function compareWithCpuSelection(p: Problem, gpu: SparsePattern, opts: SelectionOptions): SelectionComparison & { rows: number; pass: boolean } {
+  const cpu = selectPattern(p.host.q, p.host.k, p.shape, opts);
+  const g = generationBoundary(p.shape.nq, opts.blockSize, opts.genLength);
+  const { kA, kB } = selectionCounts(cpu.nkb, g, opts.select);
+  let importance: BlockImportance | undefined;
+  const c = compareSelection(gpu, cpu, () => (importance ??= blockImportance(p.host.q, p.host.k, p.shape, opts)), kA, kB, g);
+  const rows = gpu.counts.length;
+  return { ...c, rows, pass: c.problems.length === 0 && c.differing <= allowedFlips(rows) };
 }
 
 /** At most 2% of the rows (at least one, for small cases) may be near-tie flips. */
@@ -161,15 +173,8 @@ export function checkVariant(e: ManifestEntry, seed = 1): VariantCheck {
       selectBlocks(p.q, p.k, { blockSize, select, genLength, lse, out, variant: e.id });
       const gpu = out.toHost();
       gpu.validate();
-      const ref = { blockSize, genLength, lse: lse?.toHost() };
-      const cpu = selectPattern(p.host.q, p.host.k, shape, { ...ref, select });
-      const g = generationBoundary(shape.nq, blockSize, genLength);
-      const { kA, kB } = selectionCounts(cpu.nkb, g, select);
-      let importance: BlockImportance | undefined;
-      const c = compareSelection(gpu, cpu, () => (importance ??= blockImportance(p.host.q, p.host.k, shape, ref)), kA, kB, g);
-      const rows = gpu.counts.length;
-      const pass = c.problems.length === 0 && c.differing <= allowedFlips(rows);
-      return { id: e.id, pass, detail: `${c.differing}/${rows} rows differ from the CPU's sets${c.problems.length ? `; ${c.problems[0]}` : ""} (${lse ? "dense LSE" : "own statistics"})` };
+      const c = compareWithCpuSelection(p, gpu, { blockSize, genLength, select, lse: lse?.toHost() });
+      return { id: e.id, pass: c.pass, detail: `${c.differing}/${c.rows} rows differ from the CPU's sets${c.problems.length ? `; ${c.problems[0]}` : ""} (${lse ? "dense LSE" : "own statistics"})` };
     } finally {
       out.free();
       lse?.free();

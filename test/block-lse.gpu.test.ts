@@ -9,8 +9,7 @@ import { DevicePattern } from "../src/device-pattern";
 import { SparsedError } from "../src/errors";
 import { native } from "../src/native";
 import { selectBlocks } from "../src/select";
-import { blockImportance, generationBoundary, selectionCounts, selectPattern, type BlockImportance } from "../src/selection";
-import { allowedFlips, checkAttentionOutput, compareSelection } from "../src/variant-check";
+import { allowedFlips, checkAttentionOutput, compareWithCpuSelection } from "../src/variant-check";
 import { DeviceTensor } from "../src/tensor";
 import { freeProblem, gpuReason, makeProblem, type Problem, type ShapeCase } from "./support/attention";
 
@@ -100,13 +99,9 @@ describe.skipIf(TARGETS.length === 0)("block LSEs and the selection from them", 
             const gpu = out.toHost();
             expect(() => gpu.validate()).not.toThrow();
             const ref = { blockSize: bs, genLength: c.genLength, lse: lse!.toHost() };
-            const cpu = selectPattern(p.host.q, p.host.k, shape, { ...ref, select: c.select });
-            let importance: BlockImportance | undefined;
-            const g = generationBoundary(c.nq, bs, c.genLength);
-            const { kA, kB } = selectionCounts(cpu.nkb, g, c.select);
-            const r = compareSelection(gpu, cpu, () => (importance ??= blockImportance(p.host.q, p.host.k, shape, ref)), kA, kB, g);
+            const r = compareWithCpuSelection(p, gpu, { ...ref, select: c.select });
             expect(r.problems).toEqual([]);
-            const rows = gpu.counts.length;
+            const rows = r.rows;
             console.log(`  hd${D} ${dtype} b=${bs} ${c.name}: block LSE max abs err ${worst.toExponential(2)}; ${r.differing}/${rows} rows differ from the CPU's sets`);
             expect(r.differing).toBeLessThanOrEqual(allowedFlips(rows));
           } finally {

@@ -8,8 +8,8 @@ import type { Dtype } from "../src/dtype";
 import { SparsedError } from "../src/errors";
 import { native } from "../src/native";
 import { pickSelectVariant, selectBlocks, selectFloat32, selectParams } from "../src/select";
-import { blockImportance, generationBoundary, selectionCounts, selectPattern, type BlockImportance } from "../src/selection";
-import { allowedFlips, compareSelection } from "../src/variant-check";
+import { selectionCounts } from "../src/selection";
+import { allowedFlips, compareWithCpuSelection } from "../src/variant-check";
 import { DeviceTensor } from "../src/tensor";
 import { freeProblem, gpuReason, makeProblem, type Problem, type ShapeCase } from "./support/attention";
 
@@ -85,13 +85,9 @@ describe.skipIf(VARIANTS.length === 0)("selection on the GPU vs the CPU selectio
 
           const lseHost = c.path === "lse" ? lse!.toHost() : undefined;
           const ref = { blockSize: bs, genLength: c.genLength, selectionScale, lse: lseHost };
-          const cpu = selectPattern(p.host.q, p.host.k, shape, { ...ref, select: c.select });
-          let importance: BlockImportance | undefined;
-          const g = generationBoundary(c.nq, bs, c.genLength);
-          const { kA, kB } = selectionCounts(cpu.nkb, g, c.select);
-          const r = compareSelection(gpu, cpu, () => (importance ??= blockImportance(p.host.q, p.host.k, shape, ref)), kA, kB, g);
+          const r = compareWithCpuSelection(p, gpu, { ...ref, select: c.select });
           expect(r.problems).toEqual([]);
-          const rows = gpu.counts.length;
+          const rows = r.rows;
           console.log(
             `  ${id} ${c.name} (${c.path}): ${r.differing}/${rows} rows differ from the CPU's sets` +
               (r.differing ? ` (worst importance shortfall ${r.worst.toExponential(2)})` : "") +
