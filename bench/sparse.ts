@@ -99,7 +99,7 @@ async function main(): Promise<number> {
     // Block LSEs (where a dense variant writes them): the switch step's dense call writes them and the
     // selection reads them, as the runtime does; that selection's cost is the dense call's extra time
     // plus the selection pass.
-    const blse = blockLseVariant(shapeOf) ? DeviceTensor.empty(blockLseShape(shapeOf, b), "f32") : null;
+    const blse = blockLseVariant(shapeOf, b) ? DeviceTensor.empty(blockLseShape(shapeOf, b), "f32") : null;
     let tz = { msMedian: Number.NaN };
     if (blse) {
       tz = await timeGpu("dense + block LSE", () => dense(q, k, v, { out, lse, blockLse: { out: blse, blockSize: b } }), { iterations });

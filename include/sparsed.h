@@ -44,7 +44,7 @@ typedef struct sparsed_dense_params {
   /* Optional (0 = off): each row's log-sum-exp over each kv block of block_size keys (32, 64 or 128),
    * fp32 [B, Hq, ceil(Nk / block_size), Nq] contiguous: log sum over keys c of block j of
    * exp(scale * q . k_c). sparsed_select_block_lse builds the pattern from it. Only the
-   * warp-specialized sm90a dense kernels at blockN 128 write it; others refuse a non-zero pointer. */
+   * warp-specialized sm90a dense kernels at blockN 128 or 192 write it; others refuse a non-zero pointer. */
   uint64_t block_lse;
   int32_t block_size;
   int32_t reserved; /* 0 */

@@ -21,9 +21,9 @@ export class CudaBackend implements AttentionBackend<DeviceTensor, DeviceTensor,
   dense(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, opts: DenseOptions<DeviceTensor>) {
     const shape = attentionShape(q, k, v);
     const bs = opts.blockLseSize;
-    // Block LSEs where a dense variant writes them (sm90a, blockN 128) and the LSE is wanted: the
+    // Block LSEs where a dense variant writes them (sm90a, blockN 128 or 192) and the LSE is wanted: the
     // selection then reads O(Nq * Nk / b) floats instead of running Q K^T.
-    const blockLse = opts.wantLse && bs !== undefined && [32, 64, 128].includes(bs) && blockLseVariant(shape) ? tryAlloc(blockLseShape(shape, bs)) : undefined;
+    const blockLse = opts.wantLse && bs !== undefined && [32, 64, 128].includes(bs) && blockLseVariant(shape, bs) ? tryAlloc(blockLseShape(shape, bs)) : undefined;
     if (blockLse) {
       try {
         const r = dense(q, k, v, { scale: opts.scale, out: opts.out, blockLse: { out: blockLse, blockSize: bs! } });

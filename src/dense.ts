@@ -25,7 +25,7 @@ export interface DenseOptions {
    * Also write each row's log-sum-exp over each kv block of `blockSize` keys into `out`, f32
    * [B, Hq, ceil(Nk / blockSize), Nq] contiguous (`blockLseShape`): what selectBlocks' `blockLse`
    * option reads to build the pattern without a Q K^T pass. Needs a warp-specialized sm90a dense
-   * variant at blockN 128 (`supportsBlockLse`); the call picks one.
+   * variant at blockN 128 or 192 (`supportsBlockLse`); the call picks one.
    */
   blockLse?: { out: DeviceTensor; blockSize: number };
 }
@@ -165,9 +165,11 @@ export function denseParams(
   return bytes;
 }
 
-/** The dense variants that write block LSEs (include/sparsed.h, block_lse): warp-specialized sm90a at blockN 128. */
-export function supportsBlockLse(e: ManifestEntry): boolean {
-  return e.op === "dense_fwd" && e.arch === "sm90a" && e.blockN === 128 && e.warps === e.blockM / 16 + 4;
+/** The dense variants that write block LSEs (include/sparsed.h, block_lse): warp-specialized sm90a at blockN 128, or 192 for
+ *  blocks of 64 and 128 keys (given a block size, for that one). */
+export function supportsBlockLse(e: ManifestEntry, blockSize?: number): boolean {
+  const tiles = e.blockN === 128 || (e.blockN === 192 && blockSize !== 32); // dense_ws_sm90.cuh's block_lse_fits
+  return e.op === "dense_fwd" && e.arch === "sm90a" && tiles && e.warps === e.blockM / 16 + 4;
 }
 
 /** The shape of a block-LSE tensor: [B, Hq, ceil(Nk / blockSize), Nq]. */
@@ -240,30 +242,34 @@ export function dense(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, opts: D
     if (typeof bl !== "object") throw invalid("blockLse must be { out, blockSize }");
     checkBlockLse(bl.out, s, bl.blockSize);
   }
-  const pick = () => (bl ? pickBlockLseVariant(s, opts.variant) : pickDenseVariant(s, opts.variant));
+  const pick = () => (bl ? pickBlockLseVariant(s, bl.blockSize, opts.variant) : pickDenseVariant(s, opts.variant));
   return runAttention(s, opts, pick, (out, lse, scale) => denseParams(q, k, v, out, lse, s, scale, bl));
 }
 
 /** The dense variant for a call that writes block LSEs: the requested one (which must support them),
  *  else the first built one that does and that this GPU runs; NOT_BUILT with a way out otherwise. */
-export function pickBlockLseVariant(s: AttentionShape, requested?: string): ManifestEntry {
+export function pickBlockLseVariant(s: AttentionShape, blockSize: number, requested?: string): ManifestEntry {
   if (requested) {
     const e = pickDenseVariant(s, requested);
-    if (!supportsBlockLse(e)) throw invalid(`variant ${requested} does not write block LSEs: use a warp-specialized sm90a dense variant at blockN 128 (warps 12), or leave variant out`);
+    if (!supportsBlockLse(e, blockSize))
+      throw invalid(`variant ${requested} does not write block LSEs for blocks of ${blockSize} keys: use a warp-specialized sm90a dense variant at blockN 128 (or 192 for b = 64, 128; warps 12), or leave variant out`);
     return e;
   }
-  const e = blockLseVariant(s);
+  const e = blockLseVariant(s, blockSize);
   if (!e)
     throw new SparsedError(
       "NOT_BUILT",
-      `block LSEs need a warp-specialized sm90a dense variant at blockN 128 for head dim ${s.headDim} ${s.dtype} on an H100/H200 ` +
+      `block LSEs need a warp-specialized sm90a dense variant at blockN 128 or 192 for head dim ${s.headDim} ${s.dtype} on an H100/H200 ` +
         `(e.g. \`bun run generate --variant dense_fwd_hd${s.headDim}_bm128_bn128_w12_s2_${s.dtype}_sm90a\`); without one, call selectBlocks without blockLse`,
     );
   return e;
 }
 
-/** The built dense variant that writes block LSEs for this shape on this GPU, if any. */
-export function blockLseVariant(s: Pick<AttentionShape, "headDim" | "dtype">): ManifestEntry | undefined {
+/** The built dense variant that writes block LSEs for this shape on this GPU, if any: the one dense()
+ *  picks for the shape when it writes them, else the first built one that does. */
+export function blockLseVariant(s: AttentionShape, blockSize: number): ManifestEntry | undefined {
   if (!archPreference().includes("sm90a")) return undefined;
-  return native().manifest.variants.find((e) => supportsBlockLse(e) && e.headDim === s.headDim && e.dtype === s.dtype);
+  const picked = pickDenseVariant(s);
+  if (supportsBlockLse(picked, blockSize)) return picked;
+  return native().manifest.variants.find((e) => supportsBlockLse(e, blockSize) && e.headDim === s.headDim && e.dtype === s.dtype);
 }

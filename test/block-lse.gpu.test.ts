@@ -4,7 +4,7 @@
 // (equal sets, or equal importance on near-tie flips). Skipped, with the reason printed, where no GPU is
 // usable or no dense variant that writes block LSEs is built.
 import { describe, expect, test } from "bun:test";
-import { blockLseShape, blockLseVariant, dense } from "../src/dense";
+import { archPreference, blockLseShape, dense, supportsBlockLse } from "../src/dense";
 import { DevicePattern } from "../src/device-pattern";
 import { SparsedError } from "../src/errors";
 import { native } from "../src/native";
@@ -30,11 +30,9 @@ const CASES: Case[] = [
 ];
 const BLOCKS = [32, 64, 128];
 
-// One dense variant per head dim and dtype that writes block LSEs, where built.
-const TARGETS = gpuReason
-  ? []
-  : [64, 128].flatMap((headDim) => (["bf16", "fp16"] as const).flatMap((dtype) => (blockLseVariant({ headDim, dtype }) ? [{ headDim, dtype }] : [])));
-if (!gpuReason && TARGETS.length === 0) console.log("block-LSE GPU tests: skipped, no dense variant that writes block LSEs is built (sm90a, blockN 128, warps 12)");
+// Every built dense variant that writes block LSEs, on a GPU that runs it.
+const TARGETS = gpuReason ? [] : native().manifest.variants.filter((e) => supportsBlockLse(e) && archPreference().includes(e.arch));
+if (!gpuReason && TARGETS.length === 0) console.log("block-LSE GPU tests: skipped, no dense variant that writes block LSEs is built or runs here (sm90a, blockN 128 or 192, warps 12)");
 
 /** float64 log sum over block j's keys of exp(scale q_r . k) for row r of (batch b, head h). */
 function blockLseRef(p: Problem, b: number, h: number, r: number, j: number, bs: number, scale: number): number {
@@ -56,10 +54,10 @@ function blockLseRef(p: Problem, b: number, h: number, r: number, j: number, bs:
 describe.skipIf(TARGETS.length === 0)("block LSEs and the selection from them", () => {
   let seed = Number(process.env.SPARSED_TEST_SEED ?? Date.now() % 100000);
   console.log(`block-LSE GPU tests: seed ${seed} (set SPARSED_TEST_SEED to repeat)`);
-  for (const { headDim: D, dtype } of TARGETS)
-    for (const bs of BLOCKS)
+  for (const { id, headDim: D, dtype } of TARGETS)
+    for (const bs of BLOCKS.filter((b) => supportsBlockLse(TARGETS.find((e) => e.id === id)!, b)))
       for (const c of CASES)
-        test(`hd${D} ${dtype} b=${bs} ${c.name}`, () => {
+        test(`${id} b=${bs} ${c.name}`, () => {
           const s = ++seed;
           const shape = { batch: c.batch, nq: c.nq, nk: c.nk, hq: c.hq, hkv: c.hkv, headDim: D };
           const p = makeProblem(shape, dtype, s, c.strided);
@@ -72,7 +70,7 @@ describe.skipIf(TARGETS.length === 0)("block LSEs and the selection from them", 
             const att = checkAttentionOutput(
               p,
               (o, l) => {
-                dense(p.q, p.k, p.v, { out: o, lse: l, blockLse: { out: blse, blockSize: bs } });
+                dense(p.q, p.k, p.v, { out: o, lse: l, variant: id, blockLse: { out: blse, blockSize: bs } });
               },
               undefined,
               s,
@@ -90,7 +88,7 @@ describe.skipIf(TARGETS.length === 0)("block LSEs and the selection from them", 
             }
             expect(worst).toBeLessThan(2e-3);
 
-            const d = dense(p.q, p.k, p.v, { blockLse: { out: blse, blockSize: bs } });
+            const d = dense(p.q, p.k, p.v, { variant: id, blockLse: { out: blse, blockSize: bs } });
             d.out.free();
             lse = d.lse;
             out.counts.buffer.fill(0xff);
@@ -102,7 +100,7 @@ describe.skipIf(TARGETS.length === 0)("block LSEs and the selection from them", 
             const r = compareWithCpuSelection(p, gpu, { ...ref, select: c.select });
             expect(r.problems).toEqual([]);
             const rows = r.rows;
-            console.log(`  hd${D} ${dtype} b=${bs} ${c.name}: block LSE max abs err ${worst.toExponential(2)}; ${r.differing}/${rows} rows differ from the CPU's sets`);
+            console.log(`  ${id} b=${bs} ${c.name}: block LSE max abs err ${worst.toExponential(2)}; ${r.differing}/${rows} rows differ from the CPU's sets`);
             expect(r.differing).toBeLessThanOrEqual(allowedFlips(rows));
           } finally {
             freeProblem(p);
@@ -121,8 +119,15 @@ describe.skipIf(TARGETS.length === 0)("block LSEs and the selection from them", 
     try {
       expect(() => dense(p.q, p.k, p.v, { blockLse: { out: wrong, blockSize: 64 } })).toThrow(/\[1, 2, 2, 70\]/);
       expect(() => dense(p.q, p.k, p.v, { blockLse: { out: blse, blockSize: 48 } })).toThrow(/32, 64 or 128/);
-      const plain = native().manifest.variants.find((e) => e.op === "dense_fwd" && e.headDim === D && e.dtype === dtype && e.blockN !== 128);
+      const plain = native().manifest.variants.find((e) => e.op === "dense_fwd" && e.headDim === D && e.dtype === dtype && !supportsBlockLse(e));
       if (plain) expect(() => dense(p.q, p.k, p.v, { variant: plain.id, blockLse: { out: blse, blockSize: 64 } })).toThrow(/does not write block LSEs/);
+      const wide = TARGETS.find((e) => e.headDim === D && e.dtype === dtype && e.blockN === 192);
+      const blse32 = DeviceTensor.empty(blockLseShape(shape, 32), "f32");
+      try {
+        if (wide) expect(() => dense(p.q, p.k, p.v, { variant: wide.id, blockLse: { out: blse32, blockSize: 32 } })).toThrow(/blocks of 32 keys/);
+      } finally {
+        blse32.free();
+      }
       const d = dense(p.q, p.k, p.v, { blockLse: { out: blse, blockSize: 64 } });
       d.out.free();
       try {

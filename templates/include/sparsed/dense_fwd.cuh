@@ -427,7 +427,7 @@ int prepare_launch(const Params* p, sparsed_sparse_params* sp, int min_major, bo
     SPARSED_TRY(validate_dense(&sp->attn, C::D, C::DT::code));
   }
   if (sp->attn.block_lse && !WritesBlockLse<C>::value)
-    return fail(SPARSED_ERR_INVALID, "this variant does not write block LSEs: use a warp-specialized sm90a dense variant at blockN 128 (block_lse = 0 otherwise)");
+    return fail(SPARSED_ERR_INVALID, "this variant does not write block LSEs: use a warp-specialized sm90a dense variant at blockN 128 or 192 (block_lse = 0 otherwise)");
   const cudaDeviceProp* props = nullptr;
   return require_family(min_major, exact_sm90, &props);
 }

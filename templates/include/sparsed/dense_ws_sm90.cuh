@@ -24,7 +24,11 @@ template <int D_, int BN_, typename DT_, bool SPARSE_ = false>
 struct DenseWsSm90Config {
   static constexpr int D = D_, BM = 128, BN = BN_, CONSUMERS = 2, THREADS = 128 * (CONSUMERS + 1);
   static constexpr bool kSparse = SPARSE_, kPersistent = true;  // launch_kernel: one CTA an SM, not one a tile
-  static constexpr bool kBlockLse = !SPARSE_ && BN_ == 128;      // a tile is whole kv blocks of 32, 64 or 128 keys
+  // Block LSEs: BN 128 tiles are whole blocks of 32, 64 or 128 keys; BN 192 tiles whole blocks of 64,
+  // and a 128-key block straddles two tiles (its first half's sum is carried to the next step). Not
+  // b = 32 at BN 192: six blocks' sums a row spill 256 bytes.
+  static constexpr bool kBlockLse = !SPARSE_ && (BN_ == 128 || BN_ == 192);
+  static constexpr bool block_lse_fits(int b) { return BN_ % b == 0 ? BN_ / b <= 4 : BN_ == 192 && b == 128; }
   using DT = DT_;
   using Elem = typename DT_::elem;
   static_assert(D % 64 == 0 && (BN == 64 || BN == 128 || (BN == 192 && D == 128)), "wgmma tiles: 64-element rows, BN 64 or 128 (192: hd128)");
@@ -48,16 +52,15 @@ struct DenseWsSm90Config {
   static constexpr int CTAS_PER_SM = 1;
 };
 
-// Block LSEs (sparsed_dense_params.block_lse): after the softmax of a tile of BN keys, each row's
-// log-sum-exp over each of its BN / ZB kv blocks, from part[q][r], this thread's sums of 2^(s sl2 - m
-// sl2) over its columns of block q for row r. The quad's four lanes hold a row's columns: two
-// exchange rounds, each lane sending half of its items and adding the half it keeps, leave every lane
-// whole sums (one item a lane, or two lanes an item when there are only two), so that the adds and
-// shuffles are shared instead of repeated per item. The log-sum-exp is log2(sum) ln 2 + m scale.
-template <int BN, int ZB>
-__device__ inline void store_block_lse(const float (&part)[BN / ZB][2], const RowState& st, const sparsed_dense_params& p, int b, int h, int j0, int row0,
-                                       int t4) {
-  constexpr int K = 2 * (BN / ZB), H1 = K / 2;  // items (block, row): k = 2 * block + row
+// Block LSEs (sparsed_dense_params.block_lse): after the softmax of a key tile, each row's log-sum-exp
+// over each kv block of ZB keys the tile completes. x[k] is this thread's sum of 2^(s sl2 - m sl2) over
+// its columns of item k = 2 * (block - j0) + row. The quad's four lanes hold a row's columns: a first
+// exchange round has each lane send half of its items and add the half it keeps; a second does the same
+// when an even number is left, else adds them whole (two lanes an item). The adds and shuffles are
+// shared instead of repeated per item. The log-sum-exp is log2(sum) ln 2 + m scale.
+template <int ZB, int K>
+__device__ inline void store_block_lse(const float (&x)[K], const RowState& st, const sparsed_dense_params& p, int b, int h, int j0, int row0, int t4) {
+  constexpr int H1 = K / 2;
   const int nkb = (p.nk + ZB - 1) / ZB;
   float* const out = reinterpret_cast<float*>(p.block_lse) + ((int64_t)b * p.hq + h) * nkb * (int64_t)p.nq;
   auto emit = [&](int k, float v) {
@@ -68,13 +71,13 @@ __device__ inline void store_block_lse(const float (&part)[BN / ZB][2], const Ro
   const bool b0 = t4 & 1;
   float y[H1];
 #pragma unroll
-  for (int i = 0; i < H1; ++i) {
-    const float a = part[i / 2][i % 2], c = part[(i + H1) / 2][(i + H1) % 2];
-    y[i] = (b0 ? c : a) + __shfl_xor_sync(0xffffffffu, b0 ? a : c, 1);  // item i + b0 * H1
-  }
-  if constexpr (K == 2) {
-    y[0] += __shfl_xor_sync(0xffffffffu, y[0], 2);
-    if (t4 < 2) emit(b0, y[0]);
+  for (int i = 0; i < H1; ++i) y[i] = (b0 ? x[i + H1] : x[i]) + __shfl_xor_sync(0xffffffffu, b0 ? x[i] : x[i + H1], 1);  // item i + b0 H1
+  if constexpr (H1 % 2 == 1) {
+#pragma unroll
+    for (int i = 0; i < H1; ++i) y[i] += __shfl_xor_sync(0xffffffffu, y[i], 2);
+    if (t4 < 2)
+#pragma unroll
+      for (int i = 0; i < H1; ++i) emit(i + (b0 ? H1 : 0), y[i]);
   } else {
     constexpr int H2 = H1 / 2;
     const bool b1 = t4 & 2;
@@ -205,17 +208,41 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     }
   };
 
-  // The softmax of key tile j, and with ZB > 0 its block LSEs.
+  // The softmax of key tile j, and with ZB > 0 the block LSEs of the blocks it completes. A 128-key block
+  // over two 192-key tiles (j even: keys 0-127 a block, 128-191 the next one's first half; j odd: its
+  // second half, then a block): the first half's sums wait in carry, rescaled as l is by the next step.
   TilePos pos = order.at(blockIdx.x);  // the loop's tile (the grid has no more CTAs than tiles)
+  float carry[2] = {0.f, 0.f};
   auto softmax_z = [&](float(&s)[BN / 8][4], RowState& st, float(&corr)[2], int j) {
     if constexpr (ZB > 0) {
-      static_assert(!C::kSparse && BN % ZB == 0, "block LSEs: dense tiles of whole blocks");
-      float part[BN / ZB][2];
-      softmax_exp<BN, BN / ZB>(s, st, sl2, corr, part);
-      store_block_lse<BN, ZB>(part, st, p, pos.b, pos.h, j * (BN / ZB), pos.m0 + cw * 16 + lane / 4, t4);
+      static_assert(!C::kSparse && (BN % ZB == 0 || (BN == 192 && ZB == 128)), "block LSEs: dense tiles of whole blocks or half blocks");
+      constexpr int CZ = BN % ZB == 0 ? ZB : 64, PARTS = BN / CZ;  // keys a part, parts a tile
+      float part[PARTS][2];
+      softmax_exp<BN, PARTS>(s, st, sl2, corr, part);
+      const int row0 = pos.m0 + cw * 16 + lane / 4;
+      if constexpr (BN % ZB == 0) {
+        float x[2 * PARTS];
+#pragma unroll
+        for (int k = 0; k < 2 * PARTS; ++k) x[k] = part[k / 2][k % 2];
+        store_block_lse<ZB>(x, st, p, pos.b, pos.h, j * PARTS, row0, t4);
+      } else if (j % 2 == 0) {
+        const float x[2] = {part[0][0] + part[1][0], part[0][1] + part[1][1]};
+        store_block_lse<ZB>(x, st, p, pos.b, pos.h, 3 * j / 2, row0, t4);
+        carry[0] = part[2][0];
+        carry[1] = part[2][1];
+      } else {
+        const float x[4] = {carry[0] * corr[0] + part[0][0], carry[1] * corr[1] + part[0][1], part[1][0] + part[2][0], part[1][1] + part[2][1]};
+        store_block_lse<ZB>(x, st, p, pos.b, pos.h, (3 * j - 1) / 2, row0, t4);
+      }
     } else {
       softmax_exp<BN>(s, st, sl2, corr);
     }
+  };
+  // After a tile's last step: a 128-key block whose first half the last (even) 192-key tile held has no
+  // second half (its keys are past Nk); its sums are complete.
+  auto flush_z = [&](const RowState& st, int n) {
+    if constexpr (ZB > 0 && BN % (ZB > 0 ? ZB : 1) != 0)
+      if (n > 0 && (n - 1) % 2 == 0) store_block_lse<ZB>(carry, st, p, pos.b, pos.h, 3 * (n - 1) / 2 + 1, pos.m0 + cw * 16 + lane / 4, t4);
   };
 
   int ti = 0;
@@ -263,6 +290,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
       }
       ring_v.wait_full(it + n - 1);
       issue_pv(pf, n - 1);
+      flush_z(st, n);
       sm90::wait<0>();
       if (lane == 0) ring_v.release(it + n - 1);
       sm90::fence_operand<D / 8>(o);
@@ -300,7 +328,10 @@ int launch_dense_ws_sm90(const Params* p, uint64_t stream) {
   const sparsed_dense_params& a = sp.attn;
   SPARSED_TRY(make_rows_tensor_map(&qmap, "q", a.q, a.q_stride, a.batch, a.nq, a.hq, C::D, 64));
   if constexpr (C::kBlockLse) {  // prepare_tma_launch checked block_size; each kernel its own C (the opt-in's once-flag)
-    if (a.block_lse && a.block_size == 32) return launch_kernel<WithBlockLse<C, 32>>(dense_ws_sm90_kernel<C, 32>, &sp, stream, qmap, kmap, vmap);
+    if (a.block_lse && !C::block_lse_fits(a.block_size))
+      return fail(SPARSED_ERR_INVALID, "this variant (blockN %d) does not write block LSEs for blocks of %d keys: use blockN 128", C::BN, a.block_size);
+    if constexpr (C::block_lse_fits(32))
+      if (a.block_lse && a.block_size == 32) return launch_kernel<WithBlockLse<C, 32>>(dense_ws_sm90_kernel<C, 32>, &sp, stream, qmap, kmap, vmap);
     if (a.block_lse && a.block_size == 64) return launch_kernel<WithBlockLse<C, 64>>(dense_ws_sm90_kernel<C, 64>, &sp, stream, qmap, kmap, vmap);
     if (a.block_lse) return launch_kernel<WithBlockLse<C, 128>>(dense_ws_sm90_kernel<C, 128>, &sp, stream, qmap, kmap, vmap);
   }
