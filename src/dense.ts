@@ -247,7 +247,7 @@ export function dense(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, opts: D
 }
 
 /** The dense variant for a call that writes block LSEs: the requested one (which must support them),
- *  else the first built one that does and that this GPU runs; NOT_BUILT with a way out otherwise. */
+ *  else blockLseVariant's; NOT_BUILT with a way out when none is built that this GPU runs. */
 export function pickBlockLseVariant(s: AttentionShape, blockSize: number, requested?: string): ManifestEntry {
   if (requested) {
     const e = pickDenseVariant(s, requested);

@@ -14,7 +14,9 @@
 // Shared memory at hd128, BN 128: Q 32 KB, K and V two stages each (128 KB), the O stage 32 KB. BN 192
 // (dense, hd128): Q and 192 KB of K and V, O stored from registers; 1.5x the keys a step spread each
 // step's fixed costs (barrier waits, row maxima, the rescale) over 1.5x the work (bench/NOTES.md, p2).
-// Semantics: shared/DESIGN.md section 1; the softmax is dense_fwd.cuh's, in three pieces.
+// Semantics: shared/DESIGN.md section 1; the softmax is dense_fwd.cuh's, in three pieces. With ZB > 0 the
+// dense kernel also writes block LSEs (each row's log-sum-exp over each kv block of ZB keys, from the
+// softmax's sums grouped per block), from which select_block_lse.cuh selects without a Q K^T pass.
 #pragma once
 #include "sparsed/dense_fwd_sm90.cuh"  // prepare_tma_launch, and dense_fwd.cuh's softmax pieces
 
