@@ -135,10 +135,79 @@ export function blockImportance(q: ArrayLike<number>, k: ArrayLike<number>, shap
   return { prompt, generation, nqb, nkb, g, usedLse };
 }
 
+/**
+ * Block LSEs: z[b, h, j, r] = log sum over the keys c of block j of exp(scale q_r . k_c), [B, Hq, nkb, Nq]
+ * (what dense() writes with its `blockLse` option; scale defaults to 1/sqrt(D)).
+ */
+export function blockLseReference(q: ArrayLike<number>, k: ArrayLike<number>, shape: HostShape, blockSize: number, scale?: number): Float64Array {
+  checkHostShape(shape, { q, k });
+  const { batch: B, nq, nk, hq, hkv, headDim: D } = shape;
+  const nkb = Math.ceil(nk / blockSize);
+  const sc = scale ?? 1 / Math.sqrt(D);
+  const z = new Float64Array(B * hq * nkb * nq);
+  const scores = new Float64Array(nk);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < hq; h++) {
+      const hk = Math.floor(h / (hq / hkv));
+      for (let r = 0; r < nq; r++) {
+        const qOff = ((b * nq + r) * hq + h) * D;
+        for (let c = 0; c < nk; c++) {
+          const kOff = ((b * nk + c) * hkv + hk) * D;
+          let dot = 0;
+          for (let d = 0; d < D; d++) dot += q[qOff + d]! * k[kOff + d]!;
+          scores[c] = dot * sc;
+        }
+        for (let j = 0; j < nkb; j++) z[((b * hq + h) * nkb + j) * nq + r] = logSumExp(scores, j * blockSize, Math.min(nk, (j + 1) * blockSize));
+      }
+    }
+  return z;
+}
+
+/**
+ * blockImportance from block LSEs and the rows' LSE (natural log, [B, Hq, Nq]) instead of Q and K: a block's
+ * softmax mass in row r is exp(z[r, j] - lse[r]), and the generation part's denominator is the log-sum-exp
+ * of z over the blocks j >= g (select_block_lse.cuh computes the same on the GPU).
+ */
+export function importanceFromBlockLse(z: ArrayLike<number>, lse: ArrayLike<number>, shape: HostShape, opts: Pick<ImportanceOptions, "blockSize" | "genLength">): BlockImportance {
+  const { batch: B, nq, nk, hq } = shape;
+  const bs = opts.blockSize;
+  const nqb = Math.ceil(nq / bs);
+  const nkb = Math.ceil(nk / bs);
+  if (z.length !== B * hq * nkb * nq) throw invalid(`block LSEs have ${z.length} elements, expected [B, Hq, nkb, Nq] = ${B * hq * nkb * nq}`);
+  if (lse.length !== B * hq * nq) throw invalid(`lse has ${lse.length} elements, expected [B, Hq, Nq] = ${B * hq * nq}`);
+  const g = generationBoundary(nq, bs, opts.genLength);
+  const prompt = new Float64Array(B * hq * nqb * nkb);
+  const generation = new Float64Array(prompt.length).fill(-Infinity);
+  const zr = new Float64Array(nkb);
+  for (let bh = 0; bh < B * hq; bh++) {
+    if (g < nkb) for (let i = 0; i < nqb; i++) generation.fill(0, (bh * nqb + i) * nkb + g, (bh * nqb + i + 1) * nkb);
+    for (let r = 0; r < nq; r++) {
+      for (let j = 0; j < nkb; j++) zr[j] = z[(bh * nkb + j) * nq + r]!;
+      const rowBase = (bh * nqb + Math.floor(r / bs)) * nkb;
+      const logZ = lse[bh * nq + r]!;
+      for (let j = 0; j < nkb; j++) prompt[rowBase + j]! += Math.exp(zr[j]! - logZ);
+      if (g < nkb) {
+        const logZg = logSumExp(zr, g, nkb);
+        for (let j = g; j < nkb; j++) generation[rowBase + j]! += Math.exp(zr[j]! - logZg);
+      }
+    }
+  }
+  const area = bs * bs;
+  for (let n = 0; n < prompt.length; n++) {
+    prompt[n]! /= area;
+    generation[n]! /= area;
+  }
+  return { prompt, generation, nqb, nkb, g, usedLse: true };
+}
+
 /** The pattern row (b, h, i) is topK_kA(prompt) minus {j >= g}, united with topK_kB(generation over j >= g). */
 export function selectPattern(q: ArrayLike<number>, k: ArrayLike<number>, shape: HostShape, opts: SelectionOptions): SparsePattern {
   validateSelectionParams(opts);
-  const imp = blockImportance(q, k, shape, opts);
+  return patternFromImportance(blockImportance(q, k, shape, opts), shape, opts);
+}
+
+/** selectPattern's choice from block importances (however they were computed). */
+export function patternFromImportance(imp: BlockImportance, shape: HostShape, opts: Pick<SelectionOptions, "blockSize" | "select">): SparsePattern {
   const { nqb, nkb, g } = imp;
   const { kA, kB } = selectionCounts(nkb, g, opts.select);
   const rows = shape.batch * shape.hq * nqb;

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { SparsedError } from "../src/errors";
 import { rng, uniform } from "../src/random";
 import { referenceAttention, type HostShape } from "../src/reference";
-import { blockImportance, generationBoundary, selectionCounts, selectPattern, topBlocks } from "../src/selection";
+import { blockImportance, blockLseReference, generationBoundary, importanceFromBlockLse, patternFromImportance, selectionCounts, selectPattern, topBlocks } from "../src/selection";
 
 const shape1 = (nq: number, nk: number, headDim = 1, hq = 1, hkv = 1, batch = 1): HostShape => ({ batch, nq, nk, hq, hkv, headDim });
 const at = (a: Float64Array, nkb: number, i: number, j: number) => a[i * nkb + j]!;
@@ -366,5 +366,42 @@ describe("random inputs", () => {
     expect(() => selectPattern(q, k, s, { blockSize: 2, genLength: 0, select: 0.5, selectionScale: -1 })).toThrow(/selectionScale = -1/);
     expect(() => selectPattern(q.subarray(1), k, s, { blockSize: 2, genLength: 0, select: 0.5 })).toThrow(/q has 7 elements, expected 8/);
     expect(() => selectPattern(q, k, { ...s, hq: 3, hkv: 2 }, { blockSize: 2, genLength: 0, select: 0.5 })).toThrow(/Hq % Hkv == 0/);
+  });
+});
+
+describe("block-LSE path (select_block_lse.cuh's arithmetic, in float64)", () => {
+  test("importances and patterns from block LSEs equal those from Q and K", () => {
+    for (const [s, seed, bs, G] of [
+      [shape1(11, 11, 4, 4, 2, 2), 31, 3, 4],
+      [shape1(13, 29, 8, 2, 1), 32, 4, 5], // Nq != Nk, a tail block, a generation part of several blocks
+      [shape1(9, 7, 4, 2, 2), 33, 2, 0], // G = 0: g = nqb - 1 >= nkb, no generation part
+    ] as const) {
+      const { q, k, v } = randomProblem(s, seed);
+      const scale = 1 / Math.sqrt(s.headDim);
+      const { lse } = referenceAttention({ q, k, v, shape: s, scale });
+      const z = blockLseReference(q, k, s, bs, scale);
+      const fromZ = importanceFromBlockLse(z, lse, s, { blockSize: bs, genLength: G });
+      const direct = blockImportance(q, k, s, { blockSize: bs, genLength: G, lse });
+      expect([fromZ.nqb, fromZ.nkb, fromZ.g]).toEqual([direct.nqb, direct.nkb, direct.g]);
+      for (let n = 0; n < direct.prompt.length; n++) {
+        expect(fromZ.prompt[n]!).toBeCloseTo(direct.prompt[n]!, 13);
+        if (direct.generation[n] === -Infinity) expect(fromZ.generation[n]).toBe(-Infinity);
+        else expect(fromZ.generation[n]!).toBeCloseTo(direct.generation[n]!, 13);
+      }
+      for (const select of [0.2, 0.5, 1])
+        expect(patternFromImportance(fromZ, s, { blockSize: bs, select }).equals(selectPattern(q, k, s, { blockSize: bs, genLength: G, select, lse }))).toBe(true);
+    }
+  });
+
+  test("block LSEs are each block's log-sum-exp, and wrong lengths are rejected", () => {
+    const s = shape1(5, 7, 2);
+    const { q, k } = randomProblem(s, 34);
+    const z = blockLseReference(q, k, s, 3, 0.5);
+    expect(z.length).toBe(3 * 5); // [1, 1, nkb = 3, Nq = 5]
+    const row = 4, j = 2; // block 2 holds key 6 alone
+    const dot = q[2 * row]! * k[2 * 6]! + q[2 * row + 1]! * k[2 * 6 + 1]!;
+    expect(z[j * 5 + row]!).toBeCloseTo(0.5 * dot, 13);
+    expect(() => importanceFromBlockLse(z.subarray(1), new Float64Array(5), s, { blockSize: 3, genLength: 0 })).toThrow(/block LSEs have 14 elements, expected \[B, Hq, nkb, Nq\] = 15/);
+    expect(() => importanceFromBlockLse(z, new Float64Array(4), s, { blockSize: 3, genLength: 0 })).toThrow(/lse has 4 elements/);
   });
 });
