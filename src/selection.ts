@@ -87,6 +87,18 @@ function logSumExp(s: Float64Array, from: number, to: number): number {
   return max + Math.log(sum);
 }
 
+/** Row r's scaled scores against every key of (batch b, query head h, kv head hk), into scores. */
+function rowScores(q: ArrayLike<number>, k: ArrayLike<number>, shape: HostShape, b: number, h: number, hk: number, r: number, scale: number, scores: Float64Array): void {
+  const { nq, nk, hq, hkv, headDim: D } = shape;
+  const qOff = ((b * nq + r) * hq + h) * D;
+  for (let c = 0; c < nk; c++) {
+    const kOff = ((b * nk + c) * hkv + hk) * D;
+    let dot = 0;
+    for (let d = 0; d < D; d++) dot += q[qOff + d]! * k[kOff + d]!;
+    scores[c] = dot * scale;
+  }
+}
+
 export function blockImportance(q: ArrayLike<number>, k: ArrayLike<number>, shape: HostShape, opts: ImportanceOptions): BlockImportance {
   checkHostShape(shape, { q, k });
   const bs = opts.blockSize;
@@ -111,13 +123,7 @@ export function blockImportance(q: ArrayLike<number>, k: ArrayLike<number>, shap
       if (genStart < nk) for (let i = 0; i < nqb; i++) generation.fill(0, base + i * nkb + g, base + (i + 1) * nkb);
       for (let r = 0; r < nq; r++) {
         const rowBase = base + Math.floor(r / bs) * nkb;
-        const qOff = ((b * nq + r) * hq + h) * D;
-        for (let c = 0; c < nk; c++) {
-          const kOff = ((b * nk + c) * hkv + hk) * D;
-          let dot = 0;
-          for (let d = 0; d < D; d++) dot += q[qOff + d]! * k[kOff + d]!;
-          scores[c] = dot * selScale;
-        }
+        rowScores(q, k, shape, b, h, hk, r, selScale, scores);
         const logZ = usedLse ? opts.lse![(b * hq + h) * nq + r]! : logSumExp(scores, 0, nk);
         for (let c = 0; c < nk; c++) prompt[rowBase + Math.floor(c / bs)]! += Math.exp(scores[c]! - logZ);
         if (genStart < nk) {
@@ -150,13 +156,7 @@ export function blockLseReference(q: ArrayLike<number>, k: ArrayLike<number>, sh
     for (let h = 0; h < hq; h++) {
       const hk = Math.floor(h / (hq / hkv));
       for (let r = 0; r < nq; r++) {
-        const qOff = ((b * nq + r) * hq + h) * D;
-        for (let c = 0; c < nk; c++) {
-          const kOff = ((b * nk + c) * hkv + hk) * D;
-          let dot = 0;
-          for (let d = 0; d < D; d++) dot += q[qOff + d]! * k[kOff + d]!;
-          scores[c] = dot * sc;
-        }
+        rowScores(q, k, shape, b, h, hk, r, sc, scores);
         for (let j = 0; j < nkb; j++) z[((b * hq + h) * nkb + j) * nq + r] = logSumExp(scores, j * blockSize, Math.min(nk, (j + 1) * blockSize));
       }
     }
