@@ -6,6 +6,7 @@ import { synchronize } from "./device";
 import { DevicePattern } from "./device-pattern";
 import { SparsedError } from "./errors";
 import type { HostShape } from "./reference";
+import { BLOCK_SIZES } from "./schedule";
 import { selectBlocks } from "./select";
 import { sparse } from "./sparse";
 import { DeviceTensor } from "./tensor";
@@ -23,7 +24,7 @@ export class CudaBackend implements AttentionBackend<DeviceTensor, DeviceTensor,
     const bs = opts.blockLseSize;
     // Block LSEs where a dense variant writes them (sm90a, blockN 128 or 192) and the LSE is wanted: the
     // selection then reads O(Nq * Nk / b) floats instead of running Q K^T.
-    const blockLse = opts.wantLse && bs !== undefined && [32, 64, 128].includes(bs) && blockLseVariant(shape, bs) ? tryAlloc(blockLseShape(shape, bs)) : undefined;
+    const blockLse = opts.wantLse && bs !== undefined && BLOCK_SIZES.includes(bs) && blockLseVariant(shape, bs) ? tryAlloc(blockLseShape(shape, bs)) : undefined;
     if (blockLse) {
       try {
         const r = dense(q, k, v, { scale: opts.scale, out: opts.out, blockLse: { out: blockLse, blockSize: bs! } });

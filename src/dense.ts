@@ -7,6 +7,7 @@ import { cachedDeviceInfo } from "./device";
 import { DTYPE_CODE, type Dtype } from "./dtype";
 import { SparsedError, invalid } from "./errors";
 import { native } from "./native";
+import { BLOCK_SIZES } from "./schedule";
 import { tunedVariant, type TuningKey } from "./tuning";
 import { DeviceTensor } from "./tensor";
 
@@ -179,7 +180,7 @@ export function blockLseShape(s: Pick<AttentionShape, "batch" | "hq" | "nq" | "n
 
 /** A block-LSE tensor for these shapes and block size (f32, contiguous). */
 export function checkBlockLse(t: DeviceTensor, s: Pick<AttentionShape, "batch" | "hq" | "nq" | "nk">, blockSize: number): void {
-  if (![32, 64, 128].includes(blockSize)) throw invalid(`blockLse.blockSize = ${blockSize}: block LSEs are written for blocks of 32, 64 or 128 keys`);
+  if (!BLOCK_SIZES.includes(blockSize)) throw invalid(`blockLse.blockSize = ${blockSize}: block LSEs are written for blocks of 32, 64 or 128 keys`);
   const want = blockLseShape(s, blockSize);
   if (!(t instanceof DeviceTensor)) throw invalid("blockLse.out must be a DeviceTensor");
   if (t.buffer.freed) throw new SparsedError("FREED", "blockLse.out was freed");

@@ -87,6 +87,15 @@ function logSumExp(s: Float64Array, from: number, to: number): number {
   return max + Math.log(sum);
 }
 
+// Block sums to importances: divided by b*b even for tail blocks (missing rows and columns count as zero).
+function divideByArea(prompt: Float64Array, generation: Float64Array, bs: number): void {
+  const area = bs * bs;
+  for (let n = 0; n < prompt.length; n++) {
+    prompt[n]! /= area;
+    generation[n]! /= area;
+  }
+}
+
 /** Row r's scaled scores against every key of (batch b, query head h, kv head hk), into scores. */
 function rowScores(q: ArrayLike<number>, k: ArrayLike<number>, shape: HostShape, b: number, h: number, hk: number, r: number, scale: number, scores: Float64Array): void {
   const { nq, nk, hq, hkv, headDim: D } = shape;
@@ -132,12 +141,7 @@ export function blockImportance(q: ArrayLike<number>, k: ArrayLike<number>, shap
         }
       }
     }
-  // Divide by b*b even for tail blocks: missing rows and columns count as zero.
-  const area = bs * bs;
-  for (let n = 0; n < prompt.length; n++) {
-    prompt[n]! /= area;
-    generation[n]! /= area;
-  }
+  divideByArea(prompt, generation, bs);
   return { prompt, generation, nqb, nkb, g, usedLse };
 }
 
@@ -192,11 +196,7 @@ export function importanceFromBlockLse(z: ArrayLike<number>, lse: ArrayLike<numb
       }
     }
   }
-  const area = bs * bs;
-  for (let n = 0; n < prompt.length; n++) {
-    prompt[n]! /= area;
-    generation[n]! /= area;
-  }
+  divideByArea(prompt, generation, bs);
   return { prompt, generation, nqb, nkb, g, usedLse: true };
 }
 

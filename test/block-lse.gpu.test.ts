@@ -8,6 +8,7 @@ import { archPreference, blockLseShape, dense, supportsBlockLse } from "../src/d
 import { DevicePattern } from "../src/device-pattern";
 import { SparsedError } from "../src/errors";
 import { native } from "../src/native";
+import { BLOCK_SIZES } from "../src/schedule";
 import { selectBlocks } from "../src/select";
 import { allowedFlips, checkAttentionOutput, compareWithCpuSelection } from "../src/variant-check";
 import { DeviceTensor } from "../src/tensor";
@@ -28,7 +29,6 @@ const CASES: Case[] = [
   { name: "N=300 G=100 select 0.3", batch: 1, nq: 300, nk: 300, hq: 2, hkv: 1, genLength: 100, select: 0.3, strided: false },
   { name: "Nq=130 Nk=1000 G=300 GQA batch 2 select 0.2", batch: 2, nq: 130, nk: 1000, hq: 4, hkv: 2, genLength: 300, select: 0.2, strided: true },
 ];
-const BLOCKS = [32, 64, 128];
 
 // Every built dense variant that writes block LSEs, on a GPU that runs it.
 const TARGETS = gpuReason ? [] : native().manifest.variants.filter((e) => supportsBlockLse(e) && archPreference().includes(e.arch));
@@ -55,7 +55,7 @@ describe.skipIf(TARGETS.length === 0)("block LSEs and the selection from them", 
   let seed = Number(process.env.SPARSED_TEST_SEED ?? Date.now() % 100000);
   console.log(`block-LSE GPU tests: seed ${seed} (set SPARSED_TEST_SEED to repeat)`);
   for (const { id, headDim: D, dtype } of TARGETS)
-    for (const bs of BLOCKS.filter((b) => supportsBlockLse(TARGETS.find((e) => e.id === id)!, b)))
+    for (const bs of BLOCK_SIZES.filter((b) => supportsBlockLse(TARGETS.find((e) => e.id === id)!, b)))
       for (const c of CASES)
         test(`${id} b=${bs} ${c.name}`, () => {
           const s = ++seed;
