@@ -81,7 +81,7 @@ __global__ void __launch_bounds__(C::THREADS) select_block_lse_kernel(const spar
       if (row >= p.nq) continue;
       const float zz = z[(int64_t)j * p.nq + row] * kLog2e;
       vp += fast_exp2(zz - l2[k]);
-      vg += fast_exp2(zz - lg2[k]);
+      if (j >= g) vg += fast_exp2(zz - lg2[k]);  // only generation blocks have a generation importance
     }
     vp = warp_sum(vp);
     if (lane == 0) imp_p[j] = vp;
