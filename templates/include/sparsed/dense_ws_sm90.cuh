@@ -8,9 +8,11 @@
 // setmaxnreg moves registers from the producer (40 a thread) to the consumers (232), which hold O, one
 // block of scores and P at once, so each consumer overlaps its softmax with its own matrix products:
 // the next block's S = Q K^T and this block's O += P V are in flight on the tensor cores while the warps
-// exponentiate the scores in between ("intra-warpgroup overlap"; the two consumers are not made to take
-// turns: a ping-pong schedule measured no better, bench/NOTES.md). K and V have separate stage barriers:
-// K_j's stage comes free as soon as S_j is done, V_j's after P_j V_j; Q's once the tile's last S is.
+// exponentiate the scores in between ("intra-warpgroup overlap", kept by sm90::wait_after: ptxas would
+// otherwise hoist the P V wait above the softmax; the two consumers are not made to take turns: a ping-pong
+// schedule measured no better, bench/NOTES.md). K and V have separate stage barriers:
+// K_j's stage comes free as soon as S_j is done, V_j's after P_j V_j; Q's once the tile's last S is
+// (at BN <= 128, once the consumers hold Q in registers: kQReg).
 // Shared memory at hd128, BN 128: Q 32 KB, K and V two stages each (128 KB), the O stage 32 KB. BN 192
 // (dense, hd128): Q and 192 KB of K and V, O stored from registers; 1.5x the keys a step spread each
 // step's fixed costs (barrier waits, row maxima, the rescale) over 1.5x the work (bench/NOTES.md, p2).
@@ -41,16 +43,22 @@ struct DenseWsSm90Config {
   // + 256 * 240 = 64512, the launch's 168 a thread), and K and V (192 KB) leave no room for an O stage:
   // each thread stores its O pairs directly (store_warp_rows_direct).
   static constexpr bool kOStage = BN <= 128;
+  // At BN <= 128 each consumer holds its Q rows in registers (D/16 A fragments, 32 registers at hd128) and
+  // computes S = Q K^T from them: for S the tensor cores read only K from shared memory, a step's shared
+  // reads a consumer fall from 80 to 64 KB (hd128, bench/NOTES.md q1), and Q's stage comes free as soon as
+  // the fragments are loaded, a tile ahead. BN 192 has no registers to spare (consumers at 240).
+  static constexpr bool kQReg = BN <= 128;
   static constexpr int kProducerRegs = BN > 128 ? 24 : 40, kConsumerRegs = BN > 128 ? 240 : 232;
   static_assert(128 * kProducerRegs + 256 * kConsumerRegs <= THREADS * sm90::launch_regs(THREADS), "the register split exceeds the launch's allocation");
   // Q (each consumer's 64 rows as D/64 column blocks of [64][64]), two K stages, two V stages, the O
   // stage (BM swizzled rows), then the barriers: K ring, V ring (full and empty, two stages each), Q
   // full and Q empty; then each K stage's first keys (sparse: the producer's, so that the consumers
-  // load no list entries); + slack to align to 1024 B.
+  // load no list entries); a 4-byte slot a consumer thread (wait_after's); + slack to align to 1024 B.
   static constexpr int kQBytes = BM * D * 2, kTileBytes = BN * D * 2;
   static constexpr int kOOffset = kQBytes + 4 * kTileBytes, kBarOffset = kOOffset + (kOStage ? kQBytes : 0);
   static constexpr int kKeysOffset = kBarOffset + 2 * 32 + 16;
-  static constexpr int kSmemBytes = kKeysOffset + 2 * 4 * (BN / kChunk) + 1024;
+  static constexpr int kSlotsOffset = kKeysOffset + 2 * 4 * (BN / kChunk);
+  static constexpr int kSmemBytes = kSlotsOffset + 4 * 128 * CONSUMERS + 1024;
   static constexpr int CTAS_PER_SM = 1;
 };
 
@@ -161,15 +169,18 @@ __global__ void __launch_bounds__(C::THREADS, 1)
   const int c = wg - 1, cw = warp - 4;  // consumer index, warp index among the consumers
   const float sl2 = p.scale * 1.4426950408889634f;
   const sm90::Sw128Desc dq(sQ + c * 64 * D * 2, 16);
+  const uint32_t slot = base + C::kSlotsOffset + 4 * (tid - 128);  // this thread's, for sm90::wait_after
   Elem* const stage = reinterpret_cast<Elem*>(sbase + C::kOOffset);
   int it = 0;  // the rings' index of the current tile's first key tile
+  uint32_t qf[C::kQReg ? D / 16 : 1][4];
   auto issue_s = [&](float(&s)[BN / 8][4], int j) {
     const sm90::Sw128Desc dk(sK + ((it + j) & 1) * C::kTileBytes, 16);
     sm90::fence();
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
       const uint32_t koff = (kk % 4) * 32;
-      sm90::mma_ss<DT, BN>(s, dq.at((kk / 4) * 64 * 128 + koff), dk.at((kk / 4) * BN * 128 + koff), kk > 0);
+      if constexpr (C::kQReg) sm90::mma_rs<DT, BN, 0>(s, qf[kk], dk.at((kk / 4) * BN * 128 + koff), kk > 0);
+      else sm90::mma_ss<DT, BN>(s, dq.at((kk / 4) * 64 * 128 + koff), dk.at((kk / 4) * BN * 128 + koff), kk > 0);
     }
     sm90::commit();
   };
@@ -206,7 +217,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
   auto release_k = [&](int j, int n) {
     if (lane == 0) {
       ring_k.release(it + j);
-      if (j == n - 1) tma::arrive(bar_q_empty);
+      if (!C::kQReg && j == n - 1) tma::arrive(bar_q_empty);
     }
   };
 
@@ -259,6 +270,21 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     uint32_t pf[BN / 16][4];
     float corr[2];
     tma::wait(bar_q, ti & 1);
+    if constexpr (C::kQReg) {
+      // This warp's 16 rows as A fragments (ldmatrix from the 128-byte swizzle), then Q's stage is free.
+      // Lane l reads row r = 16 w + l % 16 at 16-byte chunk 2 (kk % 4) + l / 16 of column block kk / 4,
+      // swizzled: chunk ^ (r % 8) = 2 (kk % 4) ^ x with x = l / 16 ^ r % 8. x comes through an opaque move
+      // so that ptxas recomputes the four XORs each tile instead of keeping eight addresses (it spilled them).
+      const int row = (cw % 4) * 16 + lane % 16;
+      uint32_t x;
+      asm volatile("mov.b32 %0, %1;" : "=r"(x) : "r"(((lane / 16) ^ (row % 8)) << 4));
+      const uint32_t qa = sQ + c * 64 * D * 2 + row * 128;
+      if (n > 0)
+#pragma unroll
+        for (int kk = 0; kk < D / 16; ++kk) ldmatrix_x4(qf[kk], qa + (kk / 4) * 64 * 128 + (((kk % 4) * 32) ^ x));
+      __syncwarp();  // every lane's reads before lane 0 frees the stage for the warp
+      if (lane == 0) tma::arrive(bar_q_empty);
+    }
 
     if (n > 0) {
       ring_k.wait_full(it);
@@ -282,7 +308,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
         sm90::fence_operand<BN / 8>(s);
         mask(s, kj);
         softmax_z(s, st, corr, j);
-        sm90::wait<0>();  // P_{j-1} V_{j-1} is done: O and pf are free again
+        sm90::wait_after<0>(slot, st.l[0] + st.l[1]);  // P_{j-1} V_{j-1} is done: O and pf are free again
         if (lane == 0) ring_v.release(it + j - 1);
         sm90::fence_operand<D / 8>(o);
         // Once the row maxima settle most blocks leave them unchanged (corr = 1 exactly): the warp then
@@ -296,7 +322,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
       sm90::wait<0>();
       if (lane == 0) ring_v.release(it + n - 1);
       sm90::fence_operand<D / 8>(o);
-    } else if (lane == 0) {
+    } else if (!C::kQReg && lane == 0) {
       tma::arrive(bar_q_empty);  // a sparse row with no kept block: Q unread
     }
     it += n;
@@ -307,7 +333,11 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     Elem* const og = head_slice<Elem>(p.o, p.o_stride, pos.b, pos.h);
     if constexpr (C::kOStage) {
       __syncwarp();
-      write_warp_rows<D, DT>(o, st, stage, cw * 16, og, pos.m0, p, pos.b, pos.h, lane);
+      // The lane through an opaque move: ptxas then forms the epilogue's swizzled addresses here, each tile,
+      // instead of once before the tile loop (with Q's fragments live it spilled them).
+      int ln = lane;
+      asm volatile("mov.b32 %0, %0;" : "+r"(ln));
+      write_warp_rows<D, DT>(o, st, stage, cw * 16, og, pos.m0, p, pos.b, pos.h, ln);
     } else {
       store_warp_rows_direct<D, DT>(o, st, cw * 16, og, pos.m0, p, pos.b, pos.h, lane);
     }

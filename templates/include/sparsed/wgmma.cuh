@@ -13,6 +13,16 @@ __device__ inline void fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: 
 __device__ inline void commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 template <int N>
 __device__ inline void wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory"); }
+// wait<N>() after register work that should run while the wgmmas still in flight do. ptxas hoists a wait
+// above independent register code (it put the P V wait of dense_ws_sm90.cuh before the softmax, which
+// then never ran under its own P V), but keeps shared-memory stores on their side of it, since wgmma
+// reads shared memory. So `v`, a value that depends on all that work, is stored to the thread's own
+// 4-byte `slot` (never read) before the wait: one store, and the work stays ahead of the wait.
+template <int N>
+__device__ inline void wait_after(uint32_t slot, float v) {
+  asm volatile("st.shared.f32 [%0], %1;\n" ::"r"(slot), "f"(v) : "memory");
+  wait<N>();
+}
 // Shared memory written by ordinary stores or cp.async must be fenced before wgmma reads it.
 // Pins accumulator registers in program order: the compiler may not move reads or writes of `d`
 // across this point (the wait asm clobbers memory, not registers). Put it after a wait_group, so
@@ -67,16 +77,17 @@ __device__ inline void mma_ss_bf16_n64(float (&d)[8][4], uint64_t da, uint64_t d
       : "l"(da), "l"(db), "r"(accumulate));
 }
 
-// D (64 x 64) += A (64 x 16, registers) * B (16 x 64, smem, MN-major: transposed). bf16
-__device__ inline void mma_rs_bf16_n64(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db) {
+// D (64 x 64) {=, +=} A (64 x 16, registers) * B (16 x 64, smem; TRANS_B 1: MN-major, 0: K-major). bf16
+template <int TRANS_B>
+__device__ inline void mma_rs_bf16_n64(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db, int accumulate) {
   asm volatile(
       "{\n.reg .pred p;\n"
       "setp.ne.b32 p, %37, 0;\n"
       "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
       "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
-      "{%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+      "{%32, %33, %34, %35}, %36, p, 1, 1, %38;\n}\n"
       : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]), "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(accumulate), "n"(TRANS_B));
 }
 
 // D (64 x 128) {=, +=} A (64 x 16, smem) * B (16 x 128, smem, K-major). bf16
@@ -91,16 +102,17 @@ __device__ inline void mma_ss_bf16_n128(float (&d)[16][4], uint64_t da, uint64_t
       : "l"(da), "l"(db), "r"(accumulate));
 }
 
-// D (64 x 128) += A (64 x 16, registers) * B (16 x 128, smem, MN-major: transposed). bf16
-__device__ inline void mma_rs_bf16_n128(float (&d)[16][4], const uint32_t (&a)[4], uint64_t db) {
+// D (64 x 128) {=, +=} A (64 x 16, registers) * B (16 x 128, smem; TRANS_B 1: MN-major, 0: K-major). bf16
+template <int TRANS_B>
+__device__ inline void mma_rs_bf16_n128(float (&d)[16][4], const uint32_t (&a)[4], uint64_t db, int accumulate) {
   asm volatile(
       "{\n.reg .pred p;\n"
       "setp.ne.b32 p, %69, 0;\n"
       "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
       "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
-      "{%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+      "{%64, %65, %66, %67}, %68, p, 1, 1, %70;\n}\n"
       : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]), "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3]), "+f"(d[8][0]), "+f"(d[8][1]), "+f"(d[8][2]), "+f"(d[8][3]), "+f"(d[9][0]), "+f"(d[9][1]), "+f"(d[9][2]), "+f"(d[9][3]), "+f"(d[10][0]), "+f"(d[10][1]), "+f"(d[10][2]), "+f"(d[10][3]), "+f"(d[11][0]), "+f"(d[11][1]), "+f"(d[11][2]), "+f"(d[11][3]), "+f"(d[12][0]), "+f"(d[12][1]), "+f"(d[12][2]), "+f"(d[12][3]), "+f"(d[13][0]), "+f"(d[13][1]), "+f"(d[13][2]), "+f"(d[13][3]), "+f"(d[14][0]), "+f"(d[14][1]), "+f"(d[14][2]), "+f"(d[14][3]), "+f"(d[15][0]), "+f"(d[15][1]), "+f"(d[15][2]), "+f"(d[15][3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(accumulate), "n"(TRANS_B));
 }
 
 // D (64 x 64) {=, +=} A (64 x 16, smem) * B (16 x 64, smem, K-major). fp16
@@ -115,16 +127,17 @@ __device__ inline void mma_ss_fp16_n64(float (&d)[8][4], uint64_t da, uint64_t d
       : "l"(da), "l"(db), "r"(accumulate));
 }
 
-// D (64 x 64) += A (64 x 16, registers) * B (16 x 64, smem, MN-major: transposed). fp16
-__device__ inline void mma_rs_fp16_n64(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db) {
+// D (64 x 64) {=, +=} A (64 x 16, registers) * B (16 x 64, smem; TRANS_B 1: MN-major, 0: K-major). fp16
+template <int TRANS_B>
+__device__ inline void mma_rs_fp16_n64(float (&d)[8][4], const uint32_t (&a)[4], uint64_t db, int accumulate) {
   asm volatile(
       "{\n.reg .pred p;\n"
       "setp.ne.b32 p, %37, 0;\n"
       "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 "
       "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
-      "{%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+      "{%32, %33, %34, %35}, %36, p, 1, 1, %38;\n}\n"
       : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]), "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(accumulate), "n"(TRANS_B));
 }
 
 // D (64 x 128) {=, +=} A (64 x 16, smem) * B (16 x 128, smem, K-major). fp16
@@ -139,16 +152,17 @@ __device__ inline void mma_ss_fp16_n128(float (&d)[16][4], uint64_t da, uint64_t
       : "l"(da), "l"(db), "r"(accumulate));
 }
 
-// D (64 x 128) += A (64 x 16, registers) * B (16 x 128, smem, MN-major: transposed). fp16
-__device__ inline void mma_rs_fp16_n128(float (&d)[16][4], const uint32_t (&a)[4], uint64_t db) {
+// D (64 x 128) {=, +=} A (64 x 16, registers) * B (16 x 128, smem; TRANS_B 1: MN-major, 0: K-major). fp16
+template <int TRANS_B>
+__device__ inline void mma_rs_fp16_n128(float (&d)[16][4], const uint32_t (&a)[4], uint64_t db, int accumulate) {
   asm volatile(
       "{\n.reg .pred p;\n"
       "setp.ne.b32 p, %69, 0;\n"
       "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 "
       "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
-      "{%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+      "{%64, %65, %66, %67}, %68, p, 1, 1, %70;\n}\n"
       : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]), "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]), "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]), "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3]), "+f"(d[8][0]), "+f"(d[8][1]), "+f"(d[8][2]), "+f"(d[8][3]), "+f"(d[9][0]), "+f"(d[9][1]), "+f"(d[9][2]), "+f"(d[9][3]), "+f"(d[10][0]), "+f"(d[10][1]), "+f"(d[10][2]), "+f"(d[10][3]), "+f"(d[11][0]), "+f"(d[11][1]), "+f"(d[11][2]), "+f"(d[11][3]), "+f"(d[12][0]), "+f"(d[12][1]), "+f"(d[12][2]), "+f"(d[12][3]), "+f"(d[13][0]), "+f"(d[13][1]), "+f"(d[13][2]), "+f"(d[13][3]), "+f"(d[14][0]), "+f"(d[14][1]), "+f"(d[14][2]), "+f"(d[14][3]), "+f"(d[15][0]), "+f"(d[15][1]), "+f"(d[15][2]), "+f"(d[15][3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(accumulate), "n"(TRANS_B));
 }
 
 // Dispatch on element type and N so that kernels are written once.
@@ -166,13 +180,14 @@ __device__ inline void mma_ss(float (&d)[N / 8][4], uint64_t da, uint64_t db, in
   else mma_ss_fp16_n128(d, da, db, accumulate);
 }
 
-template <typename DT, int N>
-__device__ inline void mma_rs(float (&d)[N / 8][4], const uint32_t (&a)[4], uint64_t db) {
+// O += P V (B = V, MN-major); with TRANS_B = 0 and `accumulate`, S {=, +=} Q K^T from Q in registers.
+template <typename DT, int N, int TRANS_B = 1>
+__device__ inline void mma_rs(float (&d)[N / 8][4], const uint32_t (&a)[4], uint64_t db, int accumulate = 1) {
   static_assert(N == 64 || N == 128, "wgmma wrappers exist for N = 64 and 128");
-  if constexpr (DT::code == 0 && N == 64) mma_rs_bf16_n64(d, a, db);
-  else if constexpr (DT::code == 0 && N == 128) mma_rs_bf16_n128(d, a, db);
-  else if constexpr (N == 64) mma_rs_fp16_n64(d, a, db);
-  else mma_rs_fp16_n128(d, a, db);
+  if constexpr (DT::code == 0 && N == 64) mma_rs_bf16_n64<TRANS_B>(d, a, db, accumulate);
+  else if constexpr (DT::code == 0 && N == 128) mma_rs_bf16_n128<TRANS_B>(d, a, db, accumulate);
+  else if constexpr (N == 64) mma_rs_fp16_n64<TRANS_B>(d, a, db, accumulate);
+  else mma_rs_fp16_n128<TRANS_B>(d, a, db, accumulate);
 }
 
 }  // namespace sm90
