@@ -273,11 +273,10 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     if constexpr (C::kQReg) {
       // This warp's 16 rows as A fragments (ldmatrix from the 128-byte swizzle), then Q's stage is free.
       // Lane l reads row r = 16 w + l % 16 at 16-byte chunk 2 (kk % 4) + l / 16 of column block kk / 4,
-      // swizzled: chunk ^ (r % 8) = 2 (kk % 4) ^ x with x = l / 16 ^ r % 8. x comes through an opaque move
-      // so that ptxas recomputes the four XORs each tile instead of keeping eight addresses (it spilled them).
+      // swizzled: chunk ^ (r % 8) = 2 (kk % 4) ^ x with x = l / 16 ^ r % 8. x is opaque so that ptxas
+      // recomputes the four XORs each tile instead of keeping eight addresses (it spilled them).
       const int row = (cw % 4) * 16 + lane % 16;
-      uint32_t x;
-      asm volatile("mov.b32 %0, %1;" : "=r"(x) : "r"(((lane / 16) ^ (row % 8)) << 4));
+      const uint32_t x = sm90::opaque(((lane / 16) ^ (row % 8)) << 4);
       const uint32_t qa = sQ + c * 64 * D * 2 + row * 128;
       if (n > 0)
 #pragma unroll
@@ -333,11 +332,9 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     Elem* const og = head_slice<Elem>(p.o, p.o_stride, pos.b, pos.h);
     if constexpr (C::kOStage) {
       __syncwarp();
-      // The lane through an opaque move: ptxas then forms the epilogue's swizzled addresses here, each tile,
-      // instead of once before the tile loop (with Q's fragments live it spilled them).
-      int ln = lane;
-      asm volatile("mov.b32 %0, %0;" : "+r"(ln));
-      write_warp_rows<D, DT>(o, st, stage, cw * 16, og, pos.m0, p, pos.b, pos.h, ln);
+      // The lane made opaque: ptxas then forms the epilogue's swizzled addresses here, each tile, instead
+      // of once before the tile loop (with Q's fragments live it spilled them).
+      write_warp_rows<D, DT>(o, st, stage, cw * 16, og, pos.m0, p, pos.b, pos.h, (int)sm90::opaque(lane));
     } else {
       store_warp_rows_direct<D, DT>(o, st, cw * 16, og, pos.m0, p, pos.b, pos.h, lane);
     }

@@ -23,6 +23,12 @@ __device__ inline void wait_after(uint32_t slot, float v) {
   asm volatile("st.shared.f32 [%0], %1;\n" ::"r"(slot), "f"(v) : "memory");
   wait<N>();
 }
+// `v` through a move ptxas cannot see through: what is derived from it is formed where this runs (e.g.
+// once a tile) instead of being hoisted out of a loop and kept live across it (where it may spill).
+__device__ inline uint32_t opaque(uint32_t v) {
+  asm volatile("mov.b32 %0, %0;" : "+r"(v));
+  return v;
+}
 // Shared memory written by ordinary stores or cp.async must be fenced before wgmma reads it.
 // Pins accumulator registers in program order: the compiler may not move reads or writes of `d`
 // across this point (the wait asm clobbers memory, not registers). Put it after a wait_group, so
