@@ -192,9 +192,9 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     for (int kk = 0; kk < BN / 16; ++kk) sm90::mma_rs<DT, D>(o, pf[kk], dv.at(kk * 16 * 128));
     sm90::commit();
   };
-  // Tile j's first keys, one a copy, once K_j has landed (sparse: as the producer wrote them beside
-  // the stage; lane 0, the lane that frees the stage, reads them before it does, and the warp gets
-  // them by shuffle); after S_j, keys at or past Nk (a tile's tail, a chunk sent past the end) score -inf.
+  // Tile j's first keys, one a copy, once K_j has landed (sparse: as the producer wrote them beside the stage, read by
+  // every lane, before release_k's __syncwarp; a shuffle from lane 0 held the next S back ~30 cycles a step, NOTES k1);
+  // after S_j, keys at or past Nk (a tile's tail, a chunk sent past the end) score -inf.
   struct Keys {
     int key0[NCH];
   };
@@ -202,7 +202,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     Keys k;
 #pragma unroll
     for (int q = 0; q < NCH; ++q) {
-      if constexpr (C::kSparse) k.key0[q] = __shfl_sync(0xffffffffu, lane == 0 ? stage_keys[((it + j) & 1) * NCH + q] : 0, 0);
+      if constexpr (C::kSparse) k.key0[q] = stage_keys[((it + j) & 1) * NCH + q];
       else k.key0[q] = (j * NCH + q) * CH;
     }
     return k;
@@ -215,6 +215,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
   };
   // S_j's reads are done: free K_j's stage, and Q's after the tile's last S.
   auto release_k = [&](int j, int n) {
+    if constexpr (C::kSparse) __syncwarp();  // every lane has read the stage's keys (keys_of)
     if (lane == 0) {
       ring_k.release(it + j);
       if (!C::kQReg && j == n - 1) tma::arrive(bar_q_empty);
