@@ -28,4 +28,3 @@ for f in sys.argv[1:]:
     clk = (a[:, 127, 9] - a[:, 127, 1]) / np.maximum(g1 - g0, 1)
     out.append(f"  SM clock over the kernel: {np.median(clk) * 1e3:.0f} MHz")
     print("\n".join(out))
-    # (appended) clock rate over the kernel and the per-step cost of consumer 0's loop

@@ -213,7 +213,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     for (int q = 0; q < NCH; ++q) tail |= k.key0[q] + CH > p.nk;
     if (tail) mask_tail_chunks<BN, NCH>(s, k.key0, p.nk, t4);
   };
-  // S_j's reads are done: free K_j's stage, and Q's after the tile's last S.
+  // S_j's reads are done: free K_j's stage, and Q's after the tile's last S (without kQReg; with it, once loaded).
   auto release_k = [&](int j, int n) {
     if constexpr (C::kSparse) __syncwarp();  // every lane has read the stage's keys (keys_of)
     if (lane == 0) {
