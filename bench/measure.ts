@@ -15,15 +15,17 @@ export interface Timing {
   samples: number;
 }
 
-/** Time `launch` (device work only) with events; median of at least `iterations` samples. */
-export async function timeGpu(name: string, launch: () => void, opts: { iterations?: number; warmup?: number } = {}): Promise<Timing> {
+/** Time `launch` (device work only) with events; median of at least `iterations` samples, after at least `warmup`
+ * untimed launches and, with `warmupMs`, at least that many milliseconds of them: at the power cap a kernel timed
+ * right after a lower-power one reads up to 11% slow for its first half second (bench/NOTES.md, session 13). */
+export async function timeGpu(name: string, launch: () => void, opts: { iterations?: number; warmup?: number; warmupMs?: number } = {}): Promise<Timing> {
   const lib = native();
   const ev = new BigUint64Array(2);
   lib.call("sparsed_event_create", ev.subarray(0, 1));
   lib.call("sparsed_event_create", ev.subarray(1, 2));
   const ms = new Float32Array(1);
   try {
-    const bench = new Bench({ name, iterations: opts.iterations ?? 30, time: 0, warmupIterations: opts.warmup ?? 5, warmupTime: 0, throws: true });
+    const bench = new Bench({ name, iterations: opts.iterations ?? 30, time: 0, warmupIterations: opts.warmup ?? 5, warmupTime: opts.warmupMs ?? 0, throws: true });
     bench.add(name, () => {
       lib.call("sparsed_event_record", ev[0]!, 0n);
       launch();

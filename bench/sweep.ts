@@ -33,7 +33,9 @@ a grid of shapes (CUDA events, tinybench median and median absolute deviation).
   --heads N          Hq = Hkv (default 32)
   --iterations N     timed samples per point (default 10)
   --warmup N         warm-up launches per point (default 3)
-  --quick            a short grid: N 1024,4096, select 0.3, blocks 64,128, 3 samples
+  --warmup-ms MS     and at least MS milliseconds of them (default 1000; 0 with --quick): a kernel timed right
+                     after a lower-power one reads slow until the GPU's power cap settles
+  --quick            a short grid: N 1024,4096, select 0.3, blocks 64,128, 3 samples, no warm-up time
   --ceiling FILE     a bench/peers.py JSON run with --ceilings: rows get ceiling_fraction of its matmul
   --peers LIST       bench/peers.py / peers_sparse.py JSON files whose rows join the output
   --tuning-out PATH  write the tuning table (a folder gets <gpu>.json, e.g. tuning/)
@@ -96,6 +98,7 @@ export async function sweepMain(argv: string[]): Promise<number> {
         heads: { type: "string", default: "32" },
         iterations: { type: "string" },
         warmup: { type: "string" },
+        "warmup-ms": { type: "string" },
         quick: { type: "boolean", default: false },
         ceiling: { type: "string" },
         peers: { type: "string" },
@@ -113,7 +116,7 @@ export async function sweepMain(argv: string[]): Promise<number> {
     return 0;
   }
   const q = values.quick;
-  let ops: string[], ns: number[], ds: number[], selects: number[], blocks: number[], H: number, iterations: number, warmup: number;
+  let ops: string[], ns: number[], ds: number[], selects: number[], blocks: number[], H: number, iterations: number, warmup: number, warmupMs: number;
   const posInt = (x: number) => Number.isInteger(x) && x > 0;
   try {
     ops = list(values.ops, "--ops", String, (x) => ["dense", "sparse", "select"].includes(x));
@@ -124,6 +127,7 @@ export async function sweepMain(argv: string[]): Promise<number> {
     [H] = list(values.heads, "--heads", Number, posInt) as [number];
     [iterations] = list(values.iterations ?? (q ? "3" : "10"), "--iterations", Number, posInt) as [number];
     [warmup] = list(values.warmup ?? (q ? "1" : "3"), "--warmup", Number, (x) => Number.isInteger(x) && x >= 0) as [number];
+    [warmupMs] = list(values["warmup-ms"] ?? (q ? "0" : "1000"), "--warmup-ms", Number, (x) => Number.isInteger(x) && x >= 0) as [number];
     if (!(values.dtype in DTYPE_CODE)) throw new Error("--dtype must be bf16 or fp16");
   } catch (e) {
     console.error(`sweep: ${(e as Error).message}\n${SWEEP_HELP}`);
@@ -185,7 +189,7 @@ export async function sweepMain(argv: string[]): Promise<number> {
         let bestDense = Infinity;
         // Dense: every variant (reported when swept); its best time is the selection's reference, its LSE the selection's input.
         for (const e of mine("dense_fwd")) {
-          const t = await timeGpu(e.id, () => dense(qt, kt, vt, { out, lse, variant: e.id }), { iterations, warmup });
+          const t = await timeGpu(e.id, () => dense(qt, kt, vt, { out, lse, variant: e.id }), { iterations, warmup, warmupMs });
           bestDense = Math.min(bestDense, t.msMedian);
           if (!ops.includes("dense")) continue;
           const tf = tflops(flops, t.msMedian);
@@ -199,7 +203,7 @@ export async function sweepMain(argv: string[]): Promise<number> {
               const pattern = DevicePattern.fromHost(host);
               try {
                 for (const e of mine("sparse_fwd", (x) => tilesDivideBlock(x, b))) {
-                  const t = await timeGpu(e.id, () => sparse(qt, kt, vt, pattern, { out, lse: null, variant: e.id }), { iterations, warmup });
+                  const t = await timeGpu(e.id, () => sparse(qt, kt, vt, pattern, { out, lse: null, variant: e.id }), { iterations, warmup, warmupMs });
                   const tk = tflops(flops * host.density(), t.msMedian);
                   rows.push({ ...base(e, N, D), op: "sparse", block: b, select, density: host.density(), ...timing(t), tflops_kept: tk, ...(ceiling ? { ceiling_fraction: tk / ceiling } : {}) });
                   progress(`${e.id} block ${b} select ${select}`, t.msMedian);
@@ -214,7 +218,7 @@ export async function sweepMain(argv: string[]): Promise<number> {
             const pattern = DevicePattern.empty({ batch: 1, hq: H, nq: N, nk: N, blockSize: b });
             try {
               for (const e of mine("select", (x) => x.blockN === b)) {
-                const t = await timeGpu(e.id, () => selectBlocks(qt, kt, { blockSize: b, select: 0.3, genLength: G, lse, out: pattern, variant: e.id }), { iterations, warmup });
+                const t = await timeGpu(e.id, () => selectBlocks(qt, kt, { blockSize: b, select: 0.3, genLength: G, lse, out: pattern, variant: e.id }), { iterations, warmup, warmupMs });
                 rows.push({ ...base(e, N, D), op: "select", block: b, select: 0.3, gen_length: G, ...timing(t), ...(bestDense < Infinity ? { vs_dense: t.msMedian / bestDense } : {}) });
                 progress(`${e.id} (G=${G})`, t.msMedian);
               }
@@ -236,7 +240,7 @@ export async function sweepMain(argv: string[]): Promise<number> {
     nvcc: lib.manifest.nvcc ?? "unknown",
     library: lib.manifest.hash,
     date: new Date().toISOString(),
-    grid: { ops, n: ns, d: ds, select: selects, block: blocks, dtype, heads: H, iterations, warmup },
+    grid: { ops, n: ns, d: ds, select: selects, block: blocks, dtype, heads: H, iterations, warmup, warmup_ms: warmupMs },
     ...(ceiling ? { ceilings: { matmul_tflops: ceiling } } : {}),
     checks,
     rows: [...rows, ...peerRows],

@@ -14,7 +14,7 @@ describe.skipIf(!!gpuReason)("the configuration sweep on the GPU", () => {
   test("every variant passes the gate before it is timed; JSON, CSV and the tuning table agree", () => {
     const dir = mkdtempSync(join(tmpdir(), "sparsed-sweep-"));
     const out = join(dir, "sweep.json");
-    const args = ["--sweep", "--n", "512", "--d", "64", "--block", "64", "--select", "0.3", "--heads", "4", "--iterations", "2", "--warmup", "1", "--out", out, "--tuning-out", join(dir, "table.json")];
+    const args = ["--sweep", "--n", "512", "--d", "64", "--block", "64", "--select", "0.3", "--heads", "4", "--iterations", "2", "--warmup", "1", "--warmup-ms", "0", "--out", out, "--tuning-out", join(dir, "table.json")];
     const r = Bun.spawnSync(["bun", "bench/dense.ts", ...args], { cwd: join(import.meta.dir, ".."), env: { ...process.env, SPARSED_TUNING: "off" } });
     const log = r.stdout.toString() + r.stderr.toString();
     expect(r.exitCode, log).toBe(0);
