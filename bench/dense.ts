@@ -8,7 +8,7 @@ import { deviceInfo, gpuUnavailableReason, synchronize } from "../src/device";
 import { DTYPE_CODE, type Dtype } from "../src/dtype";
 import { native } from "../src/native";
 import { DeviceTensor } from "../src/tensor";
-import { attentionFlops, timeGpu, tflops } from "./measure";
+import { attentionFlops, parseWarmupMs, timeGpu, tflops, WARMUP_MS, WARMUP_MS_HELP } from "./measure";
 import { sweepMain } from "./sweep";
 
 const HELP = `Usage: bun run bench [flags]
@@ -20,6 +20,7 @@ Times our dense attention kernels (CUDA events, tinybench, median after warm-up)
   --dtype DTYPE      bf16 or fp16 (default bf16)
   --iterations N     timed samples per shape (default 30)
   --warmup N         warm-up launches per shape (default 5)
+  --warmup-ms MS     ${WARMUP_MS_HELP}
   --all-variants     time every built variant for each head dim, not only the default
   --out FILE         JSON output (default bench/results/tmp/sparsed-dense.json)
   --sweep            the configuration sweep instead: every variant checked, then timed over a grid
@@ -47,6 +48,7 @@ async function main(): Promise<number> {
         dtype: { type: "string", default: "bf16" },
         iterations: { type: "string", default: "30" },
         warmup: { type: "string", default: "5" },
+        "warmup-ms": { type: "string", default: String(WARMUP_MS) },
         "all-variants": { type: "boolean", default: false },
         out: { type: "string", default: "bench/results/tmp/sparsed-dense.json" },
         help: { type: "boolean", short: "h", default: false },
@@ -63,6 +65,13 @@ async function main(): Promise<number> {
   const dtype = values.dtype as Dtype;
   if (!(dtype in DTYPE_CODE)) {
     console.error(`bench: --dtype must be bf16 or fp16`);
+    return 2;
+  }
+  let warmupMs: number;
+  try {
+    warmupMs = parseWarmupMs(values["warmup-ms"]);
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}\n${HELP}`);
     return 2;
   }
   const reason = gpuUnavailableReason();
@@ -97,7 +106,7 @@ async function main(): Promise<number> {
         const t = await timeGpu(variant, () => {
           const x = inputs[turn++ % sets]!;
           dense(x.q, x.k, x.v, { out: x.out, lse: x.lse, variant });
-        }, { iterations, warmup });
+        }, { iterations, warmup, warmupMs });
         const row = { impl: `sparsed-${variant.slice(variant.lastIndexOf("_") + 1)}`, variant, B, H, N, D, dtype, ms_median: t.msMedian, ms_min: t.msMin, ms_max: t.msMax, tflops: tflops(attentionFlops(B!, H!, N, N, D), t.msMedian), samples: t.samples };
         rows.push(row);
         console.log(`  D=${D} N=${N} ${variant}: ${t.msMedian.toFixed(3)} ms, ${row.tflops.toFixed(1)} TFLOP/s`);
@@ -105,7 +114,7 @@ async function main(): Promise<number> {
       synchronize();
       for (const x of inputs) [x.q, x.k, x.v, x.out, x.lse].forEach((t) => t.free());
     }
-  const result = { gpu: info.name, sm_count: info.smCount, driver: info.driverVersion, runtime: info.runtimeVersion, date: new Date().toISOString(), rows };
+  const result = { gpu: info.name, sm_count: info.smCount, driver: info.driverVersion, runtime: info.runtimeVersion, date: new Date().toISOString(), iterations, warmup, warmup_ms: warmupMs, rows };
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, JSON.stringify(result, null, 2) + "\n");
   console.table(rows.map((r) => ({ variant: r.variant, D: r.D, N: r.N, "ms (median)": Number((r.ms_median as number).toFixed(3)), "TFLOP/s": Number((r.tflops as number).toFixed(1)) })));

@@ -15,6 +15,18 @@ export interface Timing {
   samples: number;
 }
 
+/** The benchmarks' default warm-up time a point (ms; bench/NOTES.md session 13). */
+export const WARMUP_MS = 1000;
+export const WARMUP_MS_HELP = `at least MS milliseconds of warm-up calls a point (default ${WARMUP_MS}; 0: calls only): at the
+                     power cap a kernel's first half second of load reads off its steady state`;
+
+/** --warmup-ms's value: a non-negative integer, else an Error naming the flag. */
+export function parseWarmupMs(text: string): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isInteger(n) || n < 0) throw new Error(`--warmup-ms: "${text}" is not a non-negative integer`);
+  return n;
+}
+
 /** Time `launch` (device work only) with events; median of at least `iterations` samples, after at least `warmup`
  * untimed launches and, with `warmupMs`, at least that many milliseconds of them: at the power cap a kernel timed
  * right after a lower-power one reads up to 11% slow for its first half second (bench/NOTES.md, session 13). */

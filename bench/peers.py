@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Time PyTorch peers of sparsed's dense attention kernel, and the GPU's ceilings.
 
-Measuring follows DESIGN.md section 4: CUDA events around each call after warm-up,
-median of reps, inputs rotated so that L2 does not serve them, FLOPs = 4*B*H*N*N*D.
+Measuring follows DESIGN.md section 4: CUDA events around each call after warm-up
+(--warmup calls and at least --warmup-ms of them: at the power cap the first half second
+of load reads off the steady state, bench/NOTES.md session 13), median of reps, inputs rotated so that L2 does not serve them, FLOPs = 4*B*H*N*N*D.
 Shapes are BxHxNxD with Nq = Nk = N and Hq = Hkv = H; q, k, v live in memory as
 [B, N, H, D] (our library's layout) and SDPA sees [B, H, N, D] views of them.
 """
@@ -12,6 +13,7 @@ import json
 import math
 import os
 import statistics
+import time
 import warnings
 from datetime import datetime, timezone
 
@@ -44,6 +46,8 @@ def parse_args():
     p.add_argument("--out", required=True, help="path of the JSON result file (parent folders are created)")
     p.add_argument("--reps", type=int, default=30, help="timed calls per impl and shape; the median is reported (default 30)")
     p.add_argument("--warmup", type=int, default=5, help="untimed calls before timing (default 5)")
+    p.add_argument("--warmup-ms", type=int, default=1000,
+                   help="and at least this many milliseconds of them (default 1000; 0: calls only)")
     p.add_argument("--impls", default=",".join(IMPLS),
                    help=f"comma-separated impls among {', '.join(IMPLS)} (default all)")
     p.add_argument("--ceilings", action="store_true",
@@ -54,23 +58,30 @@ def parse_args():
     unknown = [s for s in args.impls if s not in IMPLS]
     if unknown:
         p.error(f"unknown impls {unknown}; known: {list(IMPLS)}")
-    if args.reps < 1 or args.warmup < 0:
-        p.error("--reps must be >= 1 and --warmup >= 0")
+    if args.reps < 1 or args.warmup < 0 or args.warmup_ms < 0:
+        p.error("--reps must be >= 1, --warmup and --warmup-ms >= 0")
     return args
 
 
-def time_calls(fn, args_list, reps, warmup):
+def time_calls(fn, args_list, reps, warmup, warmup_ms=0):
     """Times each call alone with its own event pair, cycling through args_list.
 
-    Calls are queued without synchronising between them so the GPU is never idle
+    Warm-up: `warmup` calls, and with warmup_ms > 0 more until that many milliseconds of
+    them have run (each waited for, so that the clock follows the GPU's work).
+    Timed calls are queued without synchronising between them so the GPU is never idle
     waiting for Python; the events then measure only the kernel(s) of one call.
     """
-    for i in range(warmup):
-        fn(*args_list[i % len(args_list)])
+    t0 = time.perf_counter()
+    warmup_calls = 0
+    while warmup_calls < warmup or (time.perf_counter() - t0) * 1e3 < warmup_ms:
+        fn(*args_list[warmup_calls % len(args_list)])
+        warmup_calls += 1
+        if warmup_ms > 0:
+            torch.cuda.synchronize()
     torch.cuda.synchronize()
     events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(reps)]
     for i, (start, end) in enumerate(events):
-        call_args = args_list[(warmup + i) % len(args_list)]
+        call_args = args_list[(warmup_calls + i) % len(args_list)]
         start.record()
         fn(*call_args)
         end.record()
@@ -111,7 +122,7 @@ def rel_err_vs_fp32(out, q, k, v):
     return ((got - ref).norm() / ref.norm()).item()
 
 
-def measure_impl(name, shape, dtype_name, input_sets, reps, warmup):
+def measure_impl(name, shape, dtype_name, input_sets, reps, warmup, warmup_ms=0):
     B, H, N, D = shape
     row = {"impl": name, "B": B, "H": H, "N": N, "D": D, "dtype": dtype_name}
     # SDPA gives its reasons for refusing a backend as warnings, then raises; keep both.
@@ -123,7 +134,7 @@ def measure_impl(name, shape, dtype_name, input_sets, reps, warmup):
                 out = F.scaled_dot_product_attention(q, k, v)
                 row["rel_err"] = rel_err_vs_fp32(out, q, k, v)
                 del out
-                ms = time_calls(F.scaled_dot_product_attention, input_sets, reps, warmup)
+                ms = time_calls(F.scaled_dot_product_attention, input_sets, reps, warmup, warmup_ms)
         except Exception as e:  # an unsupported backend raises; record it and go on
             reasons = [str(w.message).strip() for w in caught]
             row["error"] = " | ".join([f"{type(e).__name__}: {str(e).strip()}", *reasons])
@@ -155,7 +166,7 @@ def measure_shape(shape, args):
         return [{"impl": name, "B": B, "H": H, "N": N, "D": D, "dtype": args.dtype, "error": msg} for name in args.impls]
     rows = []
     for name in args.impls:
-        row = measure_impl(name, shape, args.dtype, input_sets, args.reps, args.warmup)
+        row = measure_impl(name, shape, args.dtype, input_sets, args.reps, args.warmup, args.warmup_ms)
         if "error" in row:
             print(f"  {name}: error: {row['error']}", flush=True)
         else:
@@ -166,11 +177,11 @@ def measure_shape(shape, args):
     return rows
 
 
-def measure_ceilings(reps, warmup):
+def measure_ceilings(reps, warmup, warmup_ms=0):
     n = 8192
     a = torch.randn(n, n, dtype=torch.bfloat16, device="cuda")
     b = torch.randn(n, n, dtype=torch.bfloat16, device="cuda")
-    ms = statistics.median(time_calls(torch.mm, [(a, b)], reps, warmup))
+    ms = statistics.median(time_calls(torch.mm, [(a, b)], reps, warmup, warmup_ms))
     matmul_tflops = 2 * n**3 / (ms * 1e-3) / 1e12
     print(f"ceiling matmul bf16 {n}^3: {ms:.3f} ms  {matmul_tflops:.1f} TFLOP/s", flush=True)
     del a, b
@@ -178,7 +189,7 @@ def measure_ceilings(reps, warmup):
     nbytes = 2 * 2**30  # 2 GiB each way dwarfs L2, so the copy streams from HBM
     src = torch.randint(0, 256, (nbytes,), dtype=torch.uint8, device="cuda")
     dst = torch.empty_like(src)
-    ms = statistics.median(time_calls(lambda: dst.copy_(src), [()], reps, warmup))
+    ms = statistics.median(time_calls(lambda: dst.copy_(src), [()], reps, warmup, warmup_ms))
     copy_tbps = 2 * nbytes / (ms * 1e-3) / 1e12  # bytes read + bytes written
     print(f"ceiling copy {nbytes / 2**30:.0f} GiB: {ms:.3f} ms  {copy_tbps:.2f} TB/s", flush=True)
     del src, dst
@@ -214,7 +225,7 @@ def main():
     for shape in args.shapes:
         result["rows"].extend(measure_shape(shape, args))
     if args.ceilings:
-        result["ceilings"] = measure_ceilings(args.reps, args.warmup)
+        result["ceilings"] = measure_ceilings(args.reps, args.warmup, args.warmup_ms)
     print_table(result["rows"])
     write_result(result, args.out)
 
@@ -228,6 +239,7 @@ def result_header(args):
         "date": datetime.now(timezone.utc).isoformat(),
         "reps": args.reps,
         "warmup": args.warmup,
+        "warmup_ms": args.warmup_ms,
     }
 
 

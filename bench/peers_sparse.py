@@ -57,6 +57,8 @@ def parse_args():
                    help="generation length G, the tokens at the end of the sequence (default min(1024, N/4) per shape, as bench/sparse.ts)")
     p.add_argument("--reps", type=int, default=30, help="timed calls of flex and SDPA; the median is reported (default 30)")
     p.add_argument("--warmup", type=int, default=5, help="untimed calls before timing (default 5; flex compiles before these)")
+    p.add_argument("--warmup-ms", type=int, default=1000,
+                   help="and at least this many milliseconds of them (default 1000, as our sweep's; 0: calls only)")
     p.add_argument("--selection-reps", type=int, default=5,
                    help="timed torch-selection calls, after one warm-up (default 5: one call is ~N/b Python iterations)")
     p.add_argument("--impls", default=",".join(IMPLS), help=f"comma-separated among {', '.join(IMPLS)} (default all)")
@@ -79,8 +81,8 @@ def parse_args():
         p.error(f"unknown impls {unknown}; known: {list(IMPLS)}")
     if not all(0 < s <= 1 for s in args.select):
         p.error("every --select must be in (0, 1]")
-    if args.block < 1 or args.reps < 1 or args.warmup < 0 or args.selection_reps < 1 or args.steps < 1:
-        p.error("--block, --reps, --selection-reps and --steps must be >= 1, --warmup >= 0")
+    if args.block < 1 or args.reps < 1 or args.warmup < 0 or args.warmup_ms < 0 or args.selection_reps < 1 or args.steps < 1:
+        p.error("--block, --reps, --selection-reps and --steps must be >= 1, --warmup and --warmup-ms >= 0")
     if not 0 <= args.skip < 1:
         p.error("--skip must be in [0, 1)")
     if args.gen_length is not None and args.gen_length < 0:
@@ -239,7 +241,7 @@ def measure_flex(shape, input_sets, counts_np, indices_np, b, args, **label):
         mask = flex_block_mask(counts, indices, N, b)
         q, k, v = input_sets[0]
         row["rel_err"] = masked_rel_err(flex(q, k, v, block_mask=mask), q, k, v, counts, indices, b)
-        ms = peers.time_calls(lambda q, k, v: flex(q, k, v, block_mask=mask), input_sets, args.reps, args.warmup)
+        ms = peers.time_calls(lambda q, k, v: flex(q, k, v, block_mask=mask), input_sets, args.reps, args.warmup, args.warmup_ms)
         kept = kept_pairs(counts_np, indices_np, N, b)
         row.update(timing_fields(ms), density=float(counts_np.sum()) / (counts_np.size * indices_np.shape[-1]),
                    kept_fraction=kept / (B * H * N * N), input_sets=len(input_sets))
@@ -276,7 +278,7 @@ def measure_shape(shape, args, pattern):
         return [base_row(name, shape, error=f"OutOfMemoryError allocating inputs: {str(e).splitlines()[0]}") for name in args.impls]
     rows = []
     if "sdpa-flash" in args.impls:
-        rows.append(report(peers.measure_impl("sdpa-flash", shape, DTYPE_NAME, input_sets, args.reps, args.warmup)))
+        rows.append(report(peers.measure_impl("sdpa-flash", shape, DTYPE_NAME, input_sets, args.reps, args.warmup, args.warmup_ms)))
     if "flex-sparse" in args.impls and pattern is not None:
         s = pattern["shape"]
         if (s["batch"], s["hq"], s["nq"], s["nk"]) != (B, H, N, N):

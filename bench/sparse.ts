@@ -16,7 +16,7 @@ import { switchStep } from "../src/schedule";
 import { pickSelectVariant, selectBlocks } from "../src/select";
 import { pickSparseVariant, sparse } from "../src/sparse";
 import { DeviceTensor } from "../src/tensor";
-import { attentionFlops, randomPattern, timeGpu, tflops } from "./measure";
+import { attentionFlops, parseWarmupMs, randomPattern, timeGpu, tflops, WARMUP_MS, WARMUP_MS_HELP } from "./measure";
 
 const HELP = `Usage: bun bench/sparse.ts [flags]
   --n LIST         sequence lengths (default 16384,65536)
@@ -29,6 +29,7 @@ const HELP = `Usage: bun bench/sparse.ts [flags]
   --steps N        schedule length for the projected SparseD loop (default 1024)
   --skip X         schedule skip (default 0.2)
   --iterations N   timed samples (default 20)
+  --warmup-ms MS   ${WARMUP_MS_HELP.replace("\n                     ", "\n                   ")}
   --layout L       memory order of q, k, v, out: bnhd ([B, N, H, D], the library's native order; default)
                    or bhnd ([B, H, N, D] contiguous, PyTorch's usual one, passed as strides); give
                    bench/peers_sparse.py the same --layout to compare like with like
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
         steps: { type: "string", default: "1024" },
         skip: { type: "string", default: "0.2" },
         iterations: { type: "string", default: "20" },
+        "warmup-ms": { type: "string", default: String(WARMUP_MS) },
         layout: { type: "string", default: "bnhd" },
         out: { type: "string", default: "bench/results/tmp/sparsed-sparse.json" },
         help: { type: "boolean", short: "h", default: false },
@@ -65,6 +67,13 @@ async function main(): Promise<number> {
   const layout = values.layout;
   if (layout !== "bnhd" && layout !== "bhnd") {
     console.error(`bench/sparse: --layout must be bnhd or bhnd, not "${layout}"\n${HELP}`);
+    return 2;
+  }
+  let warmupMs: number;
+  try {
+    warmupMs = parseWarmupMs(values["warmup-ms"]);
+  } catch (e) {
+    console.error(`bench/sparse: ${(e as Error).message}\n${HELP}`);
     return 2;
   }
   const reason = gpuUnavailableReason();
@@ -85,7 +94,7 @@ async function main(): Promise<number> {
     const lse = DeviceTensor.empty([1, H, N], "f32");
     const denseFlops = attentionFlops(1, H, N, N, D);
     let variant = "";
-    const td = await timeGpu("dense", () => (variant = dense(q, k, v, { out, lse }).variant), { iterations });
+    const td = await timeGpu("dense", () => (variant = dense(q, k, v, { out, lse }).variant), { iterations, warmupMs });
     rows.push({ impl: "sparsed", op: "dense", variant, N, D, H, ms_median: td.msMedian, tflops: tflops(denseFlops, td.msMedian) });
     console.log(`  N=${N} dense ${variant}: ${td.msMedian.toFixed(3)} ms, ${tflops(denseFlops, td.msMedian).toFixed(1)} TFLOP/s`);
     // Every built variant this GPU runs is timed; the default pick (as the runtime would choose) feeds
@@ -102,7 +111,7 @@ async function main(): Promise<number> {
     const blse = blockLseVariant(shapeOf, b) ? DeviceTensor.empty(blockLseShape(shapeOf, b), "f32") : null;
     let tz = { msMedian: Number.NaN };
     if (blse) {
-      tz = await timeGpu("dense + block LSE", () => dense(q, k, v, { out, lse, blockLse: { out: blse, blockSize: b } }), { iterations });
+      tz = await timeGpu("dense + block LSE", () => dense(q, k, v, { out, lse, blockLse: { out: blse, blockSize: b } }), { iterations, warmupMs });
       console.log(`  N=${N} dense writing block LSEs (b=${b}): ${tz.msMedian.toFixed(3)} ms = ${(tz.msMedian / td.msMedian).toFixed(3)}x the dense call`);
     }
     for (const select of values.select.split(",").map(Number)) {
@@ -111,7 +120,7 @@ async function main(): Promise<number> {
       const kept = 4 * D * host.keptPairs();
       let ts = { msMedian: Number.NaN };
       for (const id of sparseIds) {
-        const m = await timeGpu("sparse", () => sparse(q, k, v, pattern, { out, lse, variant: id }), { iterations });
+        const m = await timeGpu("sparse", () => sparse(q, k, v, pattern, { out, lse, variant: id }), { iterations, warmupMs });
         const t = tflops(kept, m.msMedian);
         const row = { impl: "sparsed", op: "sparse", variant: id, default: id === sparseDefault, N, D, H, block: b, select, density: host.density(), ms_median: m.msMedian, tflops_kept: t, vs_dense_tflops: t / tflops(denseFlops, td.msMedian), speedup_vs_dense: td.msMedian / m.msMedian };
         rows.push(row);
@@ -122,13 +131,13 @@ async function main(): Promise<number> {
       const G = values["gen-length"] ? Number(values["gen-length"]) : Math.min(1024, Math.floor(N / 4));
       let tsel = { msMedian: Number.NaN };
       for (const id of selectIds) {
-        const m = await timeGpu("select", () => selectBlocks(q, k, { blockSize: b, select, genLength: G, lse, out: pattern, variant: id }), { iterations });
+        const m = await timeGpu("select", () => selectBlocks(q, k, { blockSize: b, select, genLength: G, lse, out: pattern, variant: id }), { iterations, warmupMs });
         rows.push({ impl: "sparsed", op: "select", variant: id, default: id === selectDefault && !blse, N, D, H, block: b, select, ms_median: m.msMedian, vs_dense: m.msMedian / td.msMedian });
         if (id === selectDefault) tsel = m;
         console.log(`  N=${N} select=${select} selection ${id}: ${m.msMedian.toFixed(3)} ms = ${(m.msMedian / td.msMedian).toFixed(2)}x dense`);
       }
       if (blse) {
-        const m = await timeGpu("select from block LSE", () => selectBlocks(q, k, { blockSize: b, select, genLength: G, lse, blockLse: blse, out: pattern }), { iterations });
+        const m = await timeGpu("select from block LSE", () => selectBlocks(q, k, { blockSize: b, select, genLength: G, lse, blockLse: blse, out: pattern }), { iterations, warmupMs });
         tsel = { msMedian: tz.msMedian - td.msMedian + m.msMedian };
         rows.push({ impl: "sparsed", op: "select", variant: "block-lse", default: true, N, D, H, block: b, select, ms_median: tsel.msMedian, vs_dense: tsel.msMedian / td.msMedian, dense_block_lse_ms: tz.msMedian, selection_pass_ms: m.msMedian });
         console.log(`  N=${N} select=${select} selection from block LSEs: pass ${m.msMedian.toFixed(3)} ms; with the dense call's extra ${(tz.msMedian - td.msMedian).toFixed(3)} ms = ${(tsel.msMedian / td.msMedian).toFixed(3)}x dense`);
@@ -148,7 +157,7 @@ async function main(): Promise<number> {
     blse?.free();
   }
   mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, JSON.stringify({ gpu: info.name, date: new Date().toISOString(), layout, rows }, null, 2) + "\n");
+  writeFileSync(values.out, JSON.stringify({ gpu: info.name, date: new Date().toISOString(), layout, iterations, warmup_ms: warmupMs, rows }, null, 2) + "\n");
   console.log(`bench/sparse: wrote ${values.out}`);
   return 0;
 }

@@ -19,7 +19,7 @@ import { sparse } from "../src/sparse";
 import { DeviceTensor } from "../src/tensor";
 import { buildTable, tablePath, writeTable } from "../src/tuning";
 import { checkVariant, type VariantCheck } from "../src/variant-check";
-import { attentionFlops, randomPattern, timeGpu, tflops } from "./measure";
+import { attentionFlops, randomPattern, timeGpu, tflops, WARMUP_MS } from "./measure";
 
 export const SWEEP_HELP = `Usage: bun run bench --sweep [flags]
 Checks every built variant this GPU runs against the CPU reference, then times the ones that pass over
@@ -33,8 +33,8 @@ a grid of shapes (CUDA events, tinybench median and median absolute deviation).
   --heads N          Hq = Hkv (default 32)
   --iterations N     timed samples per point (default 10)
   --warmup N         warm-up launches per point (default 3)
-  --warmup-ms MS     and at least MS milliseconds of them (default 1000; 0 with --quick): a kernel timed right
-                     after a lower-power one reads slow until the GPU's power cap settles
+  --warmup-ms MS     and at least MS milliseconds of them (default ${WARMUP_MS}; 0 with --quick): at the power cap a
+                     kernel's first half second of load reads off its steady state
   --quick            a short grid: N 1024,4096, select 0.3, blocks 64,128, 3 samples, no warm-up time
   --ceiling FILE     a bench/peers.py JSON run with --ceilings: rows get ceiling_fraction of its matmul
   --peers LIST       bench/peers.py / peers_sparse.py JSON files whose rows join the output
@@ -127,7 +127,7 @@ export async function sweepMain(argv: string[]): Promise<number> {
     [H] = list(values.heads, "--heads", Number, posInt) as [number];
     [iterations] = list(values.iterations ?? (q ? "3" : "10"), "--iterations", Number, posInt) as [number];
     [warmup] = list(values.warmup ?? (q ? "1" : "3"), "--warmup", Number, (x) => Number.isInteger(x) && x >= 0) as [number];
-    [warmupMs] = list(values["warmup-ms"] ?? (q ? "0" : "1000"), "--warmup-ms", Number, (x) => Number.isInteger(x) && x >= 0) as [number];
+    [warmupMs] = list(values["warmup-ms"] ?? (q ? "0" : String(WARMUP_MS)), "--warmup-ms", Number, (x) => Number.isInteger(x) && x >= 0) as [number];
     if (!(values.dtype in DTYPE_CODE)) throw new Error("--dtype must be bf16 or fp16");
   } catch (e) {
     console.error(`sweep: ${(e as Error).message}\n${SWEEP_HELP}`);

@@ -1,5 +1,5 @@
-// bench/sparse.ts's command line, without a GPU: --help names every flag, a bad --layout is a usage error
-// (exit 2) before any GPU work.
+// bench/sparse.ts's command line, without a GPU: --help names every flag, a bad --layout or --warmup-ms is a
+// usage error (exit 2) before any GPU work.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 
@@ -18,6 +18,14 @@ describe("bench/sparse.ts command line", () => {
     expect(r.exitCode).toBe(2);
     const err = r.stderr.toString();
     expect(err).toContain('--layout must be bnhd or bhnd, not "nhd"');
+    expect(err).toContain("Usage: bun bench/sparse.ts");
+  });
+
+  test("a negative --warmup-ms exits 2 with the reason and the usage", () => {
+    const r = run("--warmup-ms=-3");
+    expect(r.exitCode).toBe(2);
+    const err = r.stderr.toString();
+    expect(err).toContain(`--warmup-ms: "-3" is not a non-negative integer`);
     expect(err).toContain("Usage: bun bench/sparse.ts");
   });
 });
