@@ -28,8 +28,9 @@ export function parseWarmupMs(text: string): number {
 }
 
 /** Time `launch` (device work only) with events; median of at least `iterations` samples, after at least `warmup`
- * untimed launches and, with `warmupMs`, at least that many milliseconds of them: at the power cap a kernel timed
- * right after a lower-power one reads up to 11% slow for its first half second (bench/NOTES.md, session 13). */
+ * untimed launches and, with `warmupMs`, at least that many milliseconds of them: at the power cap a kernel's first
+ * half second of load reads off its steady state, fast after an idle second, up to 11% slow right after a
+ * lower-power kernel (bench/NOTES.md, session 13). */
 export async function timeGpu(name: string, launch: () => void, opts: { iterations?: number; warmup?: number; warmupMs?: number } = {}): Promise<Timing> {
   const lib = native();
   const ev = new BigUint64Array(2);

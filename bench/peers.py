@@ -3,7 +3,8 @@
 
 Measuring follows DESIGN.md section 4: CUDA events around each call after warm-up
 (--warmup calls and at least --warmup-ms of them: at the power cap the first half second
-of load reads off the steady state, bench/NOTES.md session 13), median of reps, inputs rotated so that L2 does not serve them, FLOPs = 4*B*H*N*N*D.
+of load reads off the steady state, bench/NOTES.md session 13), median of reps, inputs
+rotated so that L2 does not serve them, FLOPs = 4*B*H*N*N*D.
 Shapes are BxHxNxD with Nq = Nk = N and Hq = Hkv = H; q, k, v live in memory as
 [B, N, H, D] (our library's layout) and SDPA sees [B, H, N, D] views of them.
 """
