@@ -8,7 +8,7 @@ import { deviceInfo, gpuUnavailableReason, synchronize } from "../src/device";
 import { DTYPE_CODE, type Dtype } from "../src/dtype";
 import { native } from "../src/native";
 import { DeviceTensor } from "../src/tensor";
-import { attentionFlops, parseWarmupMs, timeGpu, tflops, WARMUP_MS, WARMUP_MS_HELP } from "./measure";
+import { attentionFlops, parseWarmupMs, timeGpu, tflops, WARMUP_MS, warmupMsHelp } from "./measure";
 import { sweepMain } from "./sweep";
 
 const HELP = `Usage: bun run bench [flags]
@@ -20,7 +20,7 @@ Times our dense attention kernels (CUDA events, tinybench, median after warm-up)
   --dtype DTYPE      bf16 or fp16 (default bf16)
   --iterations N     timed samples per shape (default 30)
   --warmup N         warm-up launches per shape (default 5)
-  --warmup-ms MS     ${WARMUP_MS_HELP}
+  --warmup-ms MS     ${warmupMsHelp(21)}
   --all-variants     time every built variant for each head dim, not only the default
   --out FILE         JSON output (default bench/results/tmp/sparsed-dense.json)
   --sweep            the configuration sweep instead: every variant checked, then timed over a grid

@@ -17,8 +17,11 @@ export interface Timing {
 
 /** The benchmarks' default warm-up time a point (ms; bench/NOTES.md session 13). */
 export const WARMUP_MS = 1000;
-export const WARMUP_MS_HELP = `at least MS milliseconds of warm-up calls a point (default ${WARMUP_MS}; 0: calls only): at the
-                     power cap a kernel's first half second of load reads off its steady state`;
+/** --warmup-ms's help, its second line indented to a help text's description column. */
+export function warmupMsHelp(column: number): string {
+  return `at least MS milliseconds of warm-up calls a point (default ${WARMUP_MS}; 0: calls only): at the
+${" ".repeat(column)}power cap a kernel's first half second of load reads off its steady state`;
+}
 
 /** --warmup-ms's value: a non-negative integer, else an Error naming the flag. */
 export function parseWarmupMs(text: string): number {

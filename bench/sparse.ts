@@ -16,7 +16,7 @@ import { switchStep } from "../src/schedule";
 import { pickSelectVariant, selectBlocks } from "../src/select";
 import { pickSparseVariant, sparse } from "../src/sparse";
 import { DeviceTensor } from "../src/tensor";
-import { attentionFlops, parseWarmupMs, randomPattern, timeGpu, tflops, WARMUP_MS, WARMUP_MS_HELP } from "./measure";
+import { attentionFlops, parseWarmupMs, randomPattern, timeGpu, tflops, WARMUP_MS, warmupMsHelp } from "./measure";
 
 const HELP = `Usage: bun bench/sparse.ts [flags]
   --n LIST         sequence lengths (default 16384,65536)
@@ -29,7 +29,7 @@ const HELP = `Usage: bun bench/sparse.ts [flags]
   --steps N        schedule length for the projected SparseD loop (default 1024)
   --skip X         schedule skip (default 0.2)
   --iterations N   timed samples (default 20)
-  --warmup-ms MS   ${WARMUP_MS_HELP.replace("\n                     ", "\n                   ")}
+  --warmup-ms MS   ${warmupMsHelp(19)}
   --layout L       memory order of q, k, v, out: bnhd ([B, N, H, D], the library's native order; default)
                    or bhnd ([B, H, N, D] contiguous, PyTorch's usual one, passed as strides); give
                    bench/peers_sparse.py the same --layout to compare like with like
