@@ -219,15 +219,15 @@ describe("report from the fixtures", () => {
     ]);
   });
 
-  test("selection chart: ours and the PyTorch selection over our dense call, with the labelled 0.6x bar", () => {
-    expect(legendOf(selection)).toEqual(["sparsed selection", "torch-selection", "bar: selection ≤ 0.6x a dense call"]);
+  test("selection chart: ours and the PyTorch selection over our dense call, with the labelled 0.5x bar", () => {
+    expect(legendOf(selection)).toEqual(["sparsed selection", "torch-selection", "bar: selection ≤ 0.5x a dense call"]);
     expect(pointsOf(selection, "sparsed selection").map((p) => [p.x, Number(p.y.toFixed(4))])).toEqual([
       [4096, 0.7],
-      [16384, 0.55],
+      [16384, 0.45],
     ]);
     expect(pointsOf(selection, "torch-selection").map((p) => [p.x, p.y])).toEqual([[16384, 12]]);
-    expect(selection).toContain(`class="reference" data-series="bar: selection ≤ 0.6x a dense call" data-y="0.6"`);
-    expect(selection).toContain("bar 0.6x dense (project target)");
+    expect(selection).toContain(`class="reference" data-series="bar: selection ≤ 0.5x a dense call" data-y="0.5"`);
+    expect(selection).toContain("bar 0.5x dense (project target)");
   });
 
   test("report.md names the GPU, dates and sources and embeds the charts", () => {
@@ -248,8 +248,8 @@ describe("report from the fixtures", () => {
     // Flex 4.0 / ours 3.2 = 1.25x; ideal 10 ms × 0.3 = 3.000 ms; 480 / 520 TFLOP/s = 92.3% of our dense.
     expect(md).toContain("| 128 | 16k | 128 | 0.3 | 0.3000 | **3.200** (`sparse_fwd_hd128_bm128_bn64_w8_bf16_sm90a`) | 4.000 | 1.25x | 3.000 | 92.3% |");
     expect(md).toContain("| 128 | 16k | 128 | 0.1 | 0.1000 | **1.250** (`sparse_fwd_hd128_bm128_bn64_w8_bf16_sm90a`) | 1.500 | 1.20x | 1.000 | 76.9% |");
-    // 5.5 / 10 = 0.550x (under the bar: bold); torch 120 / 10 = 12.00x; 120 / 5.5 = 21.82x.
-    expect(md).toContain("| 128 | 16k | 128 | 0.3 | **5.500** (`select_hd128_bm128_bn128_w8_bf16_sm90a`) | **0.550x** | 120.0 | 12.00x | 21.82x | 10.00 |");
+    // 4.5 / 10 = 0.450x (under the 0.5x bar: bold); torch 120 / 10 = 12.00x; 120 / 4.5 = 26.67x.
+    expect(md).toContain("| 128 | 16k | 128 | 0.3 | **4.500** (`select_hd128_bm128_bn128_w8_bf16_sm90a`) | **0.450x** | 120.0 | 12.00x | 26.67x | 10.00 |");
     expect(md).toContain("| 128 | 4k | 128 | 0.3 | **0.420** (`select_hd128_bm128_bn128_w8_bf16_sm90a`) | 0.700x | – | – | – | 0.600 |");
     expect(md).toContain("| 128 | 16k | 0.3 | 1024 | 0.2 | 4000.0 | 2.56x | 5000.0 | 2.56x | **1.25x** |");
   });
