@@ -1,6 +1,7 @@
 // GPU timing for benchmarks: CUDA events around each launch (recorded through the library), driven
 // by tinybench, which takes the event time as each sample (overriddenDuration) and does the
-// warm-up and statistics. See shared/DESIGN.md section 4.
+// warm-up and statistics. See shared/DESIGN.md section 4. Samples are queued back to back, as
+// bench/peers.py queues the peers' (timeGpu below).
 import { Bench } from "tinybench";
 import { native } from "../src/native";
 import { SparsePattern } from "../src/pattern";
@@ -30,32 +31,68 @@ export function parseWarmupMs(text: string): number {
   return n;
 }
 
+/** The events timeGpu records on the default stream: the library's, or a test's stand-in. */
+export interface EventClock {
+  create(): bigint;
+  record(event: bigint): void;
+  /** Waits for `end`, then the milliseconds from `start` to `end` on the device. */
+  elapsedMs(start: bigint, end: bigint): number;
+  destroy(event: bigint): void;
+}
+
+export function nativeClock(): EventClock {
+  const lib = native();
+  const ms = new Float32Array(1);
+  return {
+    create: () => {
+      const e = new BigUint64Array(1);
+      lib.call("sparsed_event_create", e);
+      return e[0]!;
+    },
+    record: (e) => void lib.call("sparsed_event_record", e, 0n),
+    elapsedMs: (a, b) => (lib.call("sparsed_event_elapsed_ms", ms, a, b), ms[0]!),
+    destroy: (e) => void lib.call("sparsed_event_destroy", e),
+  };
+}
+
 /** Time `launch` (device work only) with events; median of at least `iterations` samples, after at least `warmup`
  * untimed launches and, with `warmupMs`, at least that many milliseconds of them: at the power cap a kernel's first
  * half second of load reads off its steady state, fast after an idle second, up to 11% slow right after a
- * lower-power kernel (bench/NOTES.md, session 13). */
-export async function timeGpu(name: string, launch: () => void, opts: { iterations?: number; warmup?: number; warmupMs?: number } = {}): Promise<Timing> {
-  const lib = native();
-  const ev = new BigUint64Array(2);
-  lib.call("sparsed_event_create", ev.subarray(0, 1));
-  lib.call("sparsed_event_create", ev.subarray(1, 2));
-  const ms = new Float32Array(1);
+ * lower-power kernel (bench/NOTES.md, session 13).
+ * Each launch gets its own event pair, and a sample is the previous launch's pair, read while this one is queued
+ * behind it: the device never idles waiting for the CPU between calls, and a start event fires when the previous
+ * call ends, so a sample counts no CPU time (checking the inputs, encoding tensor maps) before the launch reaches
+ * the device. Waiting for each call before the next, that time counted (7-15 us of host work a call): 4-8% of the
+ * 0.08-0.5 ms calls at 4k, ~1% at 16k, nothing at 64k (H200, bench/NOTES.md session 14). The last launch is waited
+ * for before timeGpu returns. */
+export async function timeGpu(
+  name: string,
+  launch: () => void,
+  opts: { iterations?: number; warmup?: number; warmupMs?: number; clock?: EventClock } = {},
+): Promise<Timing> {
+  const clock = opts.clock ?? nativeClock();
+  const pairs: bigint[][] = [];
   try {
+    for (let i = 0; i < 2; i++) pairs.push([clock.create(), clock.create()]);
+    let calls = 0;
     const bench = new Bench({ name, iterations: opts.iterations ?? 30, time: 0, warmupIterations: opts.warmup ?? 5, warmupTime: opts.warmupMs ?? 0, throws: true });
     bench.add(name, () => {
-      lib.call("sparsed_event_record", ev[0]!, 0n);
+      const [start, end] = pairs[calls % 2]!;
+      clock.record(start!);
       launch();
-      lib.call("sparsed_event_record", ev[1]!, 0n);
-      lib.call("sparsed_event_elapsed_ms", ms, ev[0]!, ev[1]!);
-      return { overriddenDuration: ms[0]! };
+      clock.record(end!);
+      // The first call has no previous one: it is timed alone (a warm-up sample unless warmup is 0).
+      const [a, b] = pairs[calls === 0 ? 0 : (calls + 1) % 2]!;
+      calls++;
+      return { overriddenDuration: clock.elapsedMs(a!, b!) };
     });
     await bench.run();
+    if (calls > 0) clock.elapsedMs(...(pairs[(calls - 1) % 2] as [bigint, bigint]));
     const r = bench.tasks[0]!.result;
     if (r.state !== "completed") throw new Error(`${name}: benchmark ${r.state}${"error" in r ? `: ${r.error}` : ""}`);
     return { name, msMedian: r.latency.p50, msMin: r.latency.min, msMax: r.latency.max, msMad: r.latency.mad, samples: r.latency.samplesCount };
   } finally {
-    lib.call("sparsed_event_destroy", ev[0]!);
-    lib.call("sparsed_event_destroy", ev[1]!);
+    for (const e of pairs.flat()) clock.destroy(e);
   }
 }
 
