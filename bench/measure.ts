@@ -59,8 +59,8 @@ export function nativeClock(): EventClock {
  * untimed launches and, with `warmupMs`, at least that many milliseconds of them: at the power cap a kernel's first
  * half second of load reads off its steady state, fast after an idle second, up to 11% slow right after a
  * lower-power kernel (bench/NOTES.md, session 13).
- * Each launch gets its own event pair, and a sample is the previous launch's pair, read while this one is queued
- * behind it: the device never idles waiting for the CPU between calls, and a start event fires when the previous
+ * Launches take turns with two event pairs, and a sample is the previous launch's pair, read while this one is
+ * queued behind it: the device never idles waiting for the CPU between calls, and a start event fires when the previous
  * call ends, so a sample counts no CPU time (checking the inputs, encoding tensor maps) before the launch reaches
  * the device. Waiting for each call before the next, that time counted (7-15 us of host work a call): 4-8% of the
  * 0.08-0.5 ms calls at 4k, ~1% at 16k, nothing at 64k (H200, bench/NOTES.md session 14). The last launch is waited
