@@ -18,9 +18,10 @@ export interface Timing {
 
 /** The benchmarks' default warm-up time a point (ms; bench/NOTES.md session 13). */
 export const WARMUP_MS = 1000;
-/** --warmup-ms's help, its second line indented to a help text's description column. */
-export function warmupMsHelp(column: number): string {
-  return `at least MS milliseconds of warm-up calls a point (default ${WARMUP_MS}; 0: calls only): at the
+/** --warmup-ms's help, its second line indented to a help text's description column; `zero` says what 0 means
+ *  or when it is the default. */
+export function warmupMsHelp(column: number, zero = "0: calls only"): string {
+  return `at least MS milliseconds of warm-up calls a point (default ${WARMUP_MS}; ${zero}): at the
 ${" ".repeat(column)}power cap a kernel's first half second of load reads off its steady state`;
 }
 
@@ -71,23 +72,23 @@ export async function timeGpu(
   opts: { iterations?: number; warmup?: number; warmupMs?: number; clock?: EventClock } = {},
 ): Promise<Timing> {
   const clock = opts.clock ?? nativeClock();
-  const pairs: bigint[][] = [];
+  const pairs: [bigint, bigint][] = [];
   try {
     for (let i = 0; i < 2; i++) pairs.push([clock.create(), clock.create()]);
     let calls = 0;
     const bench = new Bench({ name, iterations: opts.iterations ?? 30, time: 0, warmupIterations: opts.warmup ?? 5, warmupTime: opts.warmupMs ?? 0, throws: true });
     bench.add(name, () => {
       const [start, end] = pairs[calls % 2]!;
-      clock.record(start!);
+      clock.record(start);
       launch();
-      clock.record(end!);
+      clock.record(end);
       // The first call has no previous one: it is timed alone (a warm-up sample unless warmup is 0).
       const [a, b] = pairs[calls === 0 ? 0 : (calls + 1) % 2]!;
       calls++;
-      return { overriddenDuration: clock.elapsedMs(a!, b!) };
+      return { overriddenDuration: clock.elapsedMs(a, b) };
     });
     await bench.run();
-    if (calls > 0) clock.elapsedMs(...(pairs[(calls - 1) % 2] as [bigint, bigint]));
+    if (calls > 0) clock.elapsedMs(...pairs[(calls - 1) % 2]!);
     const r = bench.tasks[0]!.result;
     if (r.state !== "completed") throw new Error(`${name}: benchmark ${r.state}${"error" in r ? `: ${r.error}` : ""}`);
     return { name, msMedian: r.latency.p50, msMin: r.latency.min, msMax: r.latency.max, msMad: r.latency.mad, samples: r.latency.samplesCount };

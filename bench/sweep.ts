@@ -19,7 +19,7 @@ import { sparse } from "../src/sparse";
 import { DeviceTensor } from "../src/tensor";
 import { buildTable, tablePath, writeTable } from "../src/tuning";
 import { checkVariant, type VariantCheck } from "../src/variant-check";
-import { attentionFlops, randomPattern, timeGpu, tflops, WARMUP_MS } from "./measure";
+import { attentionFlops, randomPattern, timeGpu, tflops, WARMUP_MS, warmupMsHelp } from "./measure";
 
 export const SWEEP_HELP = `Usage: bun run bench --sweep [flags]
 Checks every built variant this GPU runs against the CPU reference, then times the ones that pass over
@@ -33,8 +33,7 @@ a grid of shapes (CUDA events, tinybench median and median absolute deviation).
   --heads N          Hq = Hkv (default 32)
   --iterations N     timed samples per point (default 10)
   --warmup N         warm-up launches per point (default 3)
-  --warmup-ms MS     and at least MS milliseconds of them (default ${WARMUP_MS}; 0 with --quick): at the power cap a
-                     kernel's first half second of load reads off its steady state
+  --warmup-ms MS     ${warmupMsHelp(21, "0 with --quick")}
   --quick            a short grid: N 1024,4096, select 0.3, blocks 64,128, 3 samples, no warm-up time
   --ceiling FILE     a bench/peers.py JSON run with --ceilings: rows get ceiling_fraction of its matmul
   --peers LIST       bench/peers.py / peers_sparse.py JSON files whose rows join the output
