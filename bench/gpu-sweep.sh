@@ -19,7 +19,7 @@ mkdir -p "$OUT"
 SWEEP=${SWEEP:-"tests memcheck racecheck bench peers sparse"}
 SHAPES=${SHAPES:-1x32x4096x64,1x32x16384x64,1x32x65536x64,1x32x4096x128,1x32x16384x128,1x32x65536x128}
 NS=${NS:-4096,16384,65536}
-RACE_FILTER=${RACE_FILTER:-"N=77 GQA 28/4 batch 2|Nq=Nk=77 4/1 keep everything|N=160 GQA 4/2 batch 2|deferred generation part"}
+RACE_FILTER=${RACE_FILTER:-"N=77 GQA 28/4 batch 2|several tiles a CTA|Nq=Nk=77 4/1 keep everything|N=160 GQA 4/2 batch 2|deferred generation part"}
 BENCH_ARGS=${BENCH_ARGS:-}
 SWEEP_ARGS=${SWEEP_ARGS:-}
 export PYTHONUNBUFFERED=1

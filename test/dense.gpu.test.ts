@@ -9,6 +9,8 @@ import { compareWithReference, expectAllWritten, freeProblem, gpuReason, makePro
 const CASES: ShapeCase[] = [
   { name: "N=1", batch: 1, nq: 1, nk: 1, hq: 4, hkv: 4, strided: false, rows: 1 },
   { name: "N=77 GQA 28/4 batch 2", batch: 2, nq: 77, nk: 77, hq: 28, hkv: 4, strided: false, rows: 12 },
+  // 256 query tiles or more: a persistent CTA runs several, so its stages (Q, O) are reused across tiles.
+  { name: "N=77 GQA 64/8 batch 4 (several tiles a CTA)", batch: 4, nq: 77, nk: 77, hq: 64, hkv: 8, strided: false, rows: 8 },
   { name: "Nq=1000 Nk=77 strided 32/32", batch: 1, nq: 1000, nk: 77, hq: 32, hkv: 32, strided: true, rows: 12 },
   { name: "Nq=77 Nk=4097 strided GQA 8/2", batch: 1, nq: 77, nk: 4097, hq: 8, hkv: 2, strided: true, rows: 16 },
   { name: "Nq=300 Nk=700 head-major GQA 8/2", batch: 1, nq: 300, nk: 700, hq: 8, hkv: 2, strided: "head-major", rows: 12 },

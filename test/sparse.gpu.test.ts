@@ -21,6 +21,8 @@ const CASES: Case[] = [
   { name: "Nq=Nk=600 head-major GQA 8/2 keep 0.3", batch: 1, nq: 600, nk: 600, hq: 8, hkv: 2, strided: "head-major", keep: 0.3, rows: 10 },
   { name: "Nq=Nk=2049 GQA 28/4 keep 0.5", batch: 1, nq: 2049, nk: 2049, hq: 28, hkv: 4, strided: false, keep: 0.5, rows: 4 },
   { name: "Nq=Nk=77 4/1 keep everything", batch: 1, nq: 77, nk: 77, hq: 4, hkv: 1, strided: false, keep: 1, rows: 20 },
+  // 256 query tiles or more: a persistent CTA runs several, so its stages (Q, O) are reused across tiles.
+  { name: "N=77 GQA 64/8 batch 4 (several tiles a CTA)", batch: 4, nq: 77, nk: 77, hq: 64, hkv: 8, strided: false, keep: 0.5, rows: 8 },
 ];
 
 const VARIANTS = gpuReason ? [] : native().manifest.variants.filter((v) => v.op === "sparse_fwd");
