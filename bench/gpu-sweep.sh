@@ -6,8 +6,8 @@
 # racecheck cases under synccheck), or "sweep": the
 # configuration sweep (every variant checked, then timed over a grid; the peers on the same shapes in the same
 # JSON; the tuning table into $OUT/tuning/; then the report). racecheck is slow (about 10x
-# memcheck), so it runs the GPU tests matching RACE_FILTER only (default: one small case per dense, sparse and
-# select variant).
+# memcheck), so it runs the GPU tests matching RACE_FILTER only (default: small cases of each dense, sparse and
+# select variant, one of them with more tiles than SMs, so persistent CTAs reuse their stages).
 # The library may travel packed (bench/pack-library.sh: carry ".gpu" alone): unpacked here when no
 # generated/libsparsed.so came along.
 set -uo pipefail
