@@ -7,7 +7,8 @@
 # configuration sweep (every variant checked, then timed over a grid; the peers on the same shapes in the same
 # JSON; the tuning table into $OUT/tuning/; then the report). racecheck is slow (about 10x
 # memcheck), so it runs the GPU tests matching RACE_FILTER only (default: small cases of each dense, sparse and
-# select variant, one of them with more tiles than SMs, so persistent CTAs reuse their stages).
+# select variant, one of them with more tiles than SMs, so persistent CTAs reuse their stages, and the rising-keys
+# cases, whose held-max softmax falls back to scores a warp recomputes from K's stage).
 # The library may travel packed (bench/pack-library.sh: carry ".gpu" alone): unpacked here when no
 # generated/libsparsed.so came along.
 set -uo pipefail
@@ -19,7 +20,7 @@ mkdir -p "$OUT"
 SWEEP=${SWEEP:-"tests memcheck racecheck bench peers sparse"}
 SHAPES=${SHAPES:-1x32x4096x64,1x32x16384x64,1x32x65536x64,1x32x4096x128,1x32x16384x128,1x32x65536x128}
 NS=${NS:-4096,16384,65536}
-RACE_FILTER=${RACE_FILTER:-"N=77 GQA 28/4 batch 2|several tiles a CTA|Nq=Nk=77 4/1 keep everything|N=160 GQA 4/2 batch 2|deferred generation part"}
+RACE_FILTER=${RACE_FILTER:-"N=77 GQA 28/4 batch 2|several tiles a CTA|rising keys|Nq=Nk=77 4/1 keep everything|N=160 GQA 4/2 batch 2|deferred generation part"}
 BENCH_ARGS=${BENCH_ARGS:-}
 SWEEP_ARGS=${SWEEP_ARGS:-}
 export PYTHONUNBUFFERED=1

@@ -55,12 +55,17 @@ function uploadHeadMajor(values: Float64Array, shape: number[], dtype: Dtype, ow
   return base.view(shape, [H * N * D, D, N * D, 1]);
 }
 
-export function makeProblem(shape: HostShape, dtype: Dtype, seed: number, strided: Strided = false): Problem {
+/** Random inputs on the device. With `rising` = r > 0, key n is scaled by 1 + r n / nk: the scores' row maxima
+ *  keep rising along the keys, so a kernel that reuses a row's max across blocks (the sm90 kernels' held-max
+ *  softmax) meets blocks whose scores exceed it by far and must take its fallback. */
+export function makeProblem(shape: HostShape, dtype: Dtype, seed: number, strided: Strided = false, rising = 0): Problem {
   const next = rng(seed);
   const { batch: B, nq, nk, hq, hkv, headDim: D } = shape;
   const round = (x: Float64Array) => decode(encode(x, dtype), dtype);
   const q = round(uniform(B * nq * hq * D, next, -1.5, 1.5));
-  const k = round(uniform(B * nk * hkv * D, next, -1.5, 1.5));
+  const kRaw = uniform(B * nk * hkv * D, next, -1.5, 1.5);
+  if (rising > 0) for (let i = 0; i < kRaw.length; i++) kRaw[i]! *= 1 + (rising * (Math.floor(i / (hkv * D)) % nk)) / nk;
+  const k = round(kRaw);
   const v = round(uniform(B * nk * hkv * D, next, -1, 1));
   const owned: DeviceTensor[] = [];
   const pad = strided === true ? [3, 2] : [0, 0];

@@ -20,6 +20,8 @@ const CASES: Case[] = [
   { name: "Nq=200 Nk=1000 strided 4/4 keep 0.1", batch: 1, nq: 200, nk: 1000, hq: 4, hkv: 4, strided: true, keep: 0.1, rows: 10 },
   { name: "Nq=Nk=600 head-major GQA 8/2 keep 0.3", batch: 1, nq: 600, nk: 600, hq: 8, hkv: 2, strided: "head-major", keep: 0.3, rows: 10 },
   { name: "Nq=Nk=2049 GQA 28/4 keep 0.5", batch: 1, nq: 2049, nk: 2049, hq: 28, hkv: 4, strided: false, keep: 0.5, rows: 4 },
+  // Row maxima rising along the keys: the held-max softmax's fallback (see dense.gpu.test.ts).
+  { name: "Nq=Nk=1000 rising keys GQA 8/2 keep 0.5", batch: 1, nq: 1000, nk: 1000, hq: 8, hkv: 2, strided: false, keep: 0.5, rows: 12, rising: 8 },
   { name: "Nq=Nk=77 4/1 keep everything", batch: 1, nq: 77, nk: 77, hq: 4, hkv: 1, strided: false, keep: 1, rows: 20 },
   // 256 query tiles or more: a persistent CTA runs several, so its stages (Q, O) are reused across tiles.
   { name: "N=77 GQA 64/8 batch 4 (several tiles a CTA)", batch: 4, nq: 77, nk: 77, hq: 64, hkv: 8, strided: false, keep: 0.5, rows: 8 },
@@ -35,7 +37,7 @@ describe.skipIf(VARIANTS.length === 0)("sparse forward on the GPU vs the CPU ref
       for (const c of CASES)
         test(`${id} block ${blockSize} ${c.name}`, () => {
           const s = ++seed;
-          const p = makeProblem({ batch: c.batch, nq: c.nq, nk: c.nk, hq: c.hq, hkv: c.hkv, headDim: D }, dtype, s, c.strided);
+          const p = makeProblem({ batch: c.batch, nq: c.nq, nk: c.nk, hq: c.hq, hkv: c.hkv, headDim: D }, dtype, s, c.strided, c.rising);
           const host = randomSparsePattern({ batch: c.batch, hq: c.hq, nq: c.nq, nk: c.nk, blockSize }, c.keep, s);
           const pattern = DevicePattern.fromHost(host);
           const out = DeviceTensor.empty([c.batch, c.nq, c.hq, D], dtype);

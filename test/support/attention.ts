@@ -18,6 +18,7 @@ export interface ShapeCase {
   hkv: number;
   strided: Strided;
   rows: number;
+  rising?: number; // keys scaled by 1 + rising n / nk (makeProblem): row maxima that keep rising along the keys
 }
 
 /** Every element was written: none is still NaN from the poison, none is infinite. */

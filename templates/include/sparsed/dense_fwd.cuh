@@ -78,6 +78,33 @@ __device__ inline void softmax_exp(float (&s)[BN / 8][4], RowState& st, float sl
       }
 }
 
+// The softmax of one block against the max the rows already hold, without a row max: s <- 2^(s sl2 - m sl2)
+// and summed. Exact whenever no exponential exceeds kHeldBound (then the held max is as good a reference as
+// the new one: O, l and the LSE are the same sums, P is at most kHeldBound instead of 1), and it needs no
+// rescale of O or l. Each lane checks its share of its two rows' sums (a sum of non-negative terms bounds
+// each of them; inf and NaN fail), the warp votes: false when any lane failed (a row's max rose by more
+// than log2 kHeldBound / sl2, the first block of a row, non-finite scores), and then s is lost and st
+// unchanged: the caller recomputes the scores and takes softmax_exp.
+constexpr float kHeldBound = 256.f;
+template <int BN>
+__device__ inline bool softmax_held(float (&s)[BN / 8][4], RowState& st, float sl2) {
+  const float m0 = st.m[0] * sl2, m1 = st.m[1] * sl2;  // -inf (no key yet): every exponential is inf or NaN
+  float a0 = 0.f, a1 = 0.f;
+#pragma unroll
+  for (int i = 0; i < BN / 8; ++i) {
+    s[i][0] = fast_exp2(fmaf(s[i][0], sl2, -m0));
+    s[i][1] = fast_exp2(fmaf(s[i][1], sl2, -m0));
+    s[i][2] = fast_exp2(fmaf(s[i][2], sl2, -m1));
+    s[i][3] = fast_exp2(fmaf(s[i][3], sl2, -m1));
+    a0 += s[i][0] + s[i][1];
+    a1 += s[i][2] + s[i][3];
+  }
+  if (!__all_sync(0xffffffffu, a0 <= kHeldBound && a1 <= kHeldBound)) return false;
+  st.l[0] += a0;
+  st.l[1] += a1;
+  return true;
+}
+
 template <int D>
 __device__ inline void rescale_o(float (&o)[D / 8][4], const float (&corr)[2]) {
 #pragma unroll

@@ -16,6 +16,12 @@
 // Shared memory at hd128, BN 128: Q 32 KB, K and V two stages each (128 KB), the O stage 32 KB. BN 192
 // (dense, hd128): Q and 192 KB of K and V, O stored from registers; 1.5x the keys a step spread each
 // step's fixed costs (barrier waits, row maxima, the rescale) over 1.5x the work (bench/NOTES.md, p2).
+// From a tile's second key tile on, where Q sits in registers and no block LSEs are written (kHeld), a
+// block's scores are first exponentiated against the row maxima already held (dense_fwd.cuh's
+// softmax_held): no row max, no rescale of O, the same sums. Where a row's max rose too far for that, the
+// warp recomputes its 16 rows of S with mma.sync from Q's fragments and K's stage (released after the
+// softmax) and takes the full softmax. On random data that fallback almost never runs; it made the
+// kernels 3-8% (sparse) and 14-18% (dense bn128) faster at 16k and 64k (bench/NOTES.md, session 16).
 // Semantics: shared/DESIGN.md section 1; the softmax is dense_fwd.cuh's, in three pieces. With ZB > 0 the
 // dense kernel also writes block LSEs (each row's log-sum-exp over each kv block of ZB keys, from the
 // softmax's sums grouped per block), from which select_block_lse.cuh selects without a Q K^T pass.
@@ -97,6 +103,30 @@ __device__ inline void store_block_lse(const float (&x)[K], const RowState& st, 
       emit(i + (b1 ? H2 : 0) + (b0 ? H1 : 0), z);
     }
   }
+}
+
+// One warp's 16 rows of S = Q K^T with mma.sync, from its Q fragments (qf, the A operands of the wgmma that
+// computes S in the steady loop: mma.sync's m16n8k16 layout) and K's stage ([D / 64][BN][64], 128-byte
+// swizzle). The result has the wgmma accumulator's layout. For the rare step whose held-max softmax fails
+// (softmax_held): each warp recomputes its own rows, with no warpgroup-wide vote.
+template <int D, int BN, typename DT>
+__device__ inline void scores_by_warp(float (&s)[BN / 8][4], const uint32_t (&qf)[D / 16][4], uint32_t kst, int lane) {
+#pragma unroll
+  for (int i = 0; i < BN / 8; ++i) s[i][0] = s[i][1] = s[i][2] = s[i][3] = 0.f;
+  // ldmatrix_x4's four 8 x 8 matrices: keys 0-7 then 8-15 of a pair of column tiles, each at the k-step's
+  // low and high 8 elements; lane l addresses row l % 8 of matrix l / 8.
+  // The lane made opaque: ptxas forms the addresses here instead of hoisting them out of the steady loop.
+  const uint32_t l = sm90::opaque(lane), x = ((l / 8) % 2) ^ (l % 8);  // the row's swizzle and half
+  const uint32_t a = kst + ((l / 16) * 8 + l % 8) * 128;
+#pragma unroll
+  for (int n = 0; n < BN / 16; ++n)
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      uint32_t b[4];
+      ldmatrix_x4(b, a + (kk / 4) * BN * 128 + n * 16 * 128 + ((((kk % 4) * 2) ^ x) << 4));
+      DT::mma(s[2 * n], qf[kk], b[0], b[1]);
+      DT::mma(s[2 * n + 1], qf[kk], b[2], b[3]);
+    }
 }
 
 template <typename C, int ZB = 0>
@@ -192,8 +222,10 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     for (int kk = 0; kk < BN / 16; ++kk) sm90::mma_rs<DT, D>(o, pf[kk], dv.at(kk * 16 * 128));
     sm90::commit();
   };
-  // Tile j's first keys, one a copy, once K_j has landed (sparse: as the producer wrote them beside the stage, read by
-  // every lane, before release_k's __syncwarp; a shuffle from lane 0 held the next S back ~30 cycles a step, NOTES k1);
+  // Tile j's first keys, one a copy, once K_j has landed (sparse: as the producer wrote them beside the stage, read
+  // by lane 0 before S_j is issued and shared with the warp once S_j is done, before lane 0 frees the stage: no
+  // lane waits for the read, NOTES k1, and only the arriving lane reads, so compute-sanitizer's racecheck follows
+  // the order: it does not follow other lanes' reads through a __syncwarp into lane 0's arrival, session 16);
   // after S_j, keys at or past Nk (a tile's tail, a chunk sent past the end) score -inf.
   struct Keys {
     int key0[NCH];
@@ -202,10 +234,15 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     Keys k;
 #pragma unroll
     for (int q = 0; q < NCH; ++q) {
-      if constexpr (C::kSparse) k.key0[q] = stage_keys[((it + j) & 1) * NCH + q];
+      if constexpr (C::kSparse) k.key0[q] = lane == 0 ? stage_keys[((it + j) & 1) * NCH + q] : 0;
       else k.key0[q] = (j * NCH + q) * CH;
     }
     return k;
+  };
+  auto share_keys = [&](Keys& k) {
+    if constexpr (C::kSparse)
+#pragma unroll
+      for (int q = 0; q < NCH; ++q) k.key0[q] = __shfl_sync(0xffffffffu, k.key0[q], 0);
   };
   auto mask = [&](float(&s)[BN / 8][4], const Keys& k) {
     bool tail = false;
@@ -215,7 +252,6 @@ __global__ void __launch_bounds__(C::THREADS, 1)
   };
   // S_j's reads are done: free K_j's stage, and Q's after the tile's last S (without kQReg; with it, once loaded).
   auto release_k = [&](int j, int n) {
-    if constexpr (C::kSparse) __syncwarp();  // every lane has read the stage's keys (keys_of)
     if (lane == 0) {
       ring_k.release(it + j);
       if (!C::kQReg && j == n - 1) tma::arrive(bar_q_empty);
@@ -259,6 +295,8 @@ __global__ void __launch_bounds__(C::THREADS, 1)
       if (n > 0 && (n - 1) % 2 == 0) store_block_lse<ZB>(carry, st, p, pos.b, pos.h, 3 * (n - 1) / 2 + 1, pos.m0 + cw * 16 + lane / 4, t4);
   };
 
+  // The held-max softmax (softmax_held) where a warp can recompute its scores: Q in registers, no block LSEs.
+  constexpr bool kHeld = C::kQReg && ZB == 0;
   int ti = 0;
   for (int64_t t = blockIdx.x; t < order.total; t += gridDim.x, ++ti) {
     pos = order.at(t);
@@ -291,6 +329,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
       Keys kj = keys_of(0);
       issue_s(s, 0);
       sm90::wait<0>();
+      share_keys(kj);
       release_k(0, n);
       sm90::fence_operand<BN / 8>(s);
       mask(s, kj);
@@ -304,16 +343,33 @@ __global__ void __launch_bounds__(C::THREADS, 1)
         issue_s(s, j);
         issue_pv(pf, j - 1);
         sm90::wait<1>();  // S_j is done (P V may still run)
-        release_k(j, n);
-        sm90::fence_operand<BN / 8>(s);
-        mask(s, kj);
-        softmax_z(s, st, corr, j);
+        share_keys(kj);
+        bool held = false;
+        if constexpr (kHeld) {
+          // Against the held row maxima first (no row max, no rescale); if a row's max rose too far, the
+          // warp recomputes its scores from K's stage (still held) and takes the full softmax.
+          sm90::fence_operand<BN / 8>(s);
+          mask(s, kj);
+          held = softmax_held<BN>(s, st, sl2);
+          if (!held) {
+            scores_by_warp<D, BN, DT>(s, qf, sK + ((it + j) & 1) * C::kTileBytes, lane);
+            mask(s, kj);
+            softmax_exp<BN>(s, st, sl2, corr);
+            __syncwarp();  // every lane's reads of K's stage before lane 0 frees it
+          }
+          release_k(j, n);
+        } else {
+          release_k(j, n);
+          sm90::fence_operand<BN / 8>(s);
+          mask(s, kj);
+          softmax_z(s, st, corr, j);
+        }
         sm90::wait_after<0>(slot, st.l[0] + st.l[1]);  // P_{j-1} V_{j-1} is done: O and pf are free again
         if (lane == 0) ring_v.release(it + j - 1);
         sm90::fence_operand<D / 8>(o);
         // Once the row maxima settle most blocks leave them unchanged (corr = 1 exactly): the warp then
         // skips the multiplies, which changes no value.
-        if (__any_sync(0xffffffffu, corr[0] != 1.f || corr[1] != 1.f)) rescale_o<D>(o, corr);
+        if (!held && __any_sync(0xffffffffu, corr[0] != 1.f || corr[1] != 1.f)) rescale_o<D>(o, corr);
         pack_p<BN, DT>(s, pf);
       }
       ring_v.wait_full(it + n - 1);
