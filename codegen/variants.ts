@@ -110,11 +110,12 @@ export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tile
   dense_fwd: {
     sm80: { 64: [t(128, 64, 4, 2)], 128: [t(128, 64, 4, 2)] },
     // w12: the warp-specialized kernel (a producer warpgroup, two consumers that overlap their softmax
-    // with their matrix products; persistent). At hd128 bn192 leads: 4-6% ahead of bn128 at 16k and 64k
-    // (2026-11-28-s7-probe call 3, H100), which was 5-8% ahead of bm128 bn64 w8 from 4k up; at hd64 the
-    // warp-specialized kernel is 7-10% behind bm128 bn64 w8 (2026-11-27-h200-s4-sweep). bm128 bn64 runs
-    // two CTAs an SM; bm192 stays built for comparison.
-    sm90a: { 64: [t(128, 64, 8, 2), t(128, 128, 12, 2)], 128: [t(128, 192, 12, 2), t(128, 128, 12, 2), t(128, 64, 8, 2), t(192, 128, 12, 2)] },
+    // with their matrix products; persistent). Since session 16's held-max softmax (which needs Q in
+    // registers: blockN <= 128) bn128 w12 leads at both head dims: hd128 16-18% ahead of bn192 at 16k and
+    // 64k, hd64 9-10% ahead of bm128 bn64 w8 from 4k up (2026-12-04-s16-held call 3, H200; bn64 w8 stays
+    // 4% ahead at 1k). bn192 (4-6% ahead of bn128 before, 2026-11-28-s7-probe) stays built: it writes block
+    // LSEs faster (src/dense.ts, blockLseVariant). bm128 bn64 runs two CTAs an SM; bm192 for comparison.
+    sm90a: { 64: [t(128, 128, 12, 2), t(128, 64, 8, 2)], 128: [t(128, 128, 12, 2), t(128, 192, 12, 2), t(128, 64, 8, 2), t(192, 128, 12, 2)] },
   },
   sparse_fwd: {
     sm80: { 64: [t(32, 32, 2, 2), t(64, 64, 4, 2)], 128: [t(32, 32, 2, 2), t(64, 64, 4, 2)] },

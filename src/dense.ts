@@ -266,11 +266,12 @@ export function pickBlockLseVariant(s: AttentionShape, blockSize: number, reques
   return e;
 }
 
-/** The built dense variant that writes block LSEs for this shape on this GPU, if any: the one dense()
- *  picks for the shape when it writes them, else the first built one that does. */
+/** The built dense variant that writes block LSEs for this shape on this GPU, if any: the widest key tile
+ *  that writes them. Writing block LSEs turns the held-max softmax off (dense_ws_sm90.cuh), so the tuning
+ *  table's dense pick, timed without them, is no guide there: with block LSEs (b = 128) bn192 took 7.47 /
+ *  116.1 ms at 16k / 64k (session 14) and bn128 7.77 / 126.2 ms (session 16; bench/NOTES.md). */
 export function blockLseVariant(s: AttentionShape, blockSize: number): ManifestEntry | undefined {
   if (!archPreference().includes("sm90a")) return undefined;
-  const picked = pickDenseVariant(s);
-  if (supportsBlockLse(picked, blockSize)) return picked;
-  return native().manifest.variants.find((e) => supportsBlockLse(e, blockSize) && e.headDim === s.headDim && e.dtype === s.dtype);
+  const fits = native().manifest.variants.filter((e) => supportsBlockLse(e, blockSize) && e.headDim === s.headDim && e.dtype === s.dtype);
+  return fits.sort((a, b) => b.blockN - a.blockN)[0];
 }

@@ -180,8 +180,8 @@ describe("ids", () => {
 
   test("DEFAULT_TILES keep their fastest-first order", () => {
     expect(DEFAULT_TILES.dense_fwd.sm90a![128].map((x) => variantId({ ...dense90, ...x }))).toEqual([
-      "dense_fwd_hd128_bm128_bn192_w12_s2_bf16_sm90a",
       "dense_fwd_hd128_bm128_bn128_w12_s2_bf16_sm90a",
+      "dense_fwd_hd128_bm128_bn192_w12_s2_bf16_sm90a",
       "dense_fwd_hd128_bm128_bn64_w8_s2_bf16_sm90a",
       "dense_fwd_hd128_bm192_bn128_w12_s2_bf16_sm90a",
     ]);
@@ -257,12 +257,12 @@ describe("expandVariants and stages", () => {
     const sel = { ops: ["select" as const], archs: ["sm90a"], headDims: [128], dtypes: ["bf16"], blockNs: [128] };
     expect(expandVariants({ ...sel, blockMs: [128], warps: [8] }).map(variantId)).toEqual(["select_hd128_bm128_bn128_w8_s4_bf16_sm90a"]);
     expect(expandVariants({ ...sel, blockMs: [256], warps: [16] }).map(variantId)).toEqual(["select_hd128_bm256_bn128_w16_s6_bf16_sm90a"]);
-    // blockN from the family's first default (the warp-specialized bm128 bn192 w12); one that the
+    // blockN from the family's first default (the warp-specialized bm128 bn128 w12); one that the
     // other tiles cannot take is an error with the reason, not a silent substitute.
     expect(expandVariants({ ops: ["dense_fwd"], archs: ["sm90a"], headDims: [128], dtypes: ["bf16"], blockMs: [128], warps: [12] }).map(variantId)).toEqual([
-      "dense_fwd_hd128_bm128_bn192_w12_s2_bf16_sm90a",
+      "dense_fwd_hd128_bm128_bn128_w12_s2_bf16_sm90a",
     ]);
-    expect(() => expandVariants({ ops: ["dense_fwd"], archs: ["sm90a"], headDims: [128], dtypes: ["bf16"], blockMs: [192], warps: [12] })).toThrow(/blockN 192 is offered for the warp-specialized/);
+    expect(() => expandVariants({ ops: ["dense_fwd"], archs: ["sm90a"], headDims: [128], dtypes: ["bf16"], blockMs: [192], blockNs: [192], warps: [12] })).toThrow(/blockN 192 is offered for the warp-specialized/);
     expect(expandVariants({ ops: ["dense_fwd"], archs: ["sm90a"], headDims: [128], dtypes: ["bf16"], blockMs: [192], blockNs: [128], warps: [12] }).map(variantId)).toEqual([
       "dense_fwd_hd128_bm192_bn128_w12_s2_bf16_sm90a",
     ]);
