@@ -19,7 +19,7 @@ import { sparse } from "../src/sparse";
 import { DeviceTensor } from "../src/tensor";
 import { buildTable, tablePath, writeTable } from "../src/tuning";
 import { checkVariant, type VariantCheck } from "../src/variant-check";
-import { attentionFlops, randomPattern, timeGpu, tflops, WARMUP_MS, warmupMsHelp } from "./measure";
+import { attentionFlops, parseWarmupMs, randomPattern, timeGpu, tflops, WARMUP_MS, warmupMsHelp } from "./measure";
 
 export const SWEEP_HELP = `Usage: bun run bench --sweep [flags]
 Checks every built variant this GPU runs against the CPU reference, then times the ones that pass over
@@ -126,7 +126,7 @@ export async function sweepMain(argv: string[]): Promise<number> {
     [H] = list(values.heads, "--heads", Number, posInt) as [number];
     [iterations] = list(values.iterations ?? (q ? "3" : "10"), "--iterations", Number, posInt) as [number];
     [warmup] = list(values.warmup ?? (q ? "1" : "3"), "--warmup", Number, (x) => Number.isInteger(x) && x >= 0) as [number];
-    [warmupMs] = list(values["warmup-ms"] ?? (q ? "0" : String(WARMUP_MS)), "--warmup-ms", Number, (x) => Number.isInteger(x) && x >= 0) as [number];
+    warmupMs = parseWarmupMs(values["warmup-ms"] ?? (q ? "0" : String(WARMUP_MS)));
     if (!(values.dtype in DTYPE_CODE)) throw new Error("--dtype must be bf16 or fp16");
   } catch (e) {
     console.error(`sweep: ${(e as Error).message}\n${SWEEP_HELP}`);

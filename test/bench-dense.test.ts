@@ -23,7 +23,7 @@ describe("bun run bench command line", () => {
     expect(dense.stderr.toString()).toContain("Usage: bun run bench [flags]");
     const sweep = run("--sweep", "--warmup-ms=1.5");
     expect(sweep.exitCode).toBe(2);
-    expect(sweep.stderr.toString()).toContain(`--warmup-ms: "1.5" is not valid`);
+    expect(sweep.stderr.toString()).toContain(`--warmup-ms: "1.5" is not a non-negative integer`);
     expect(sweep.stderr.toString()).toContain("Usage: bun run bench --sweep");
   });
 });
