@@ -266,12 +266,13 @@ export function pickBlockLseVariant(s: AttentionShape, blockSize: number, reques
   return e;
 }
 
-/** The built dense variant that writes block LSEs for this shape on this GPU, if any: the widest key tile
- *  that writes them. Writing block LSEs turns the held-max softmax off (dense_ws_sm90.cuh), so the tuning
- *  table's dense pick, timed without them, is no guide there: with block LSEs (b = 128) bn192 took 7.47 /
- *  116.1 ms at 16k / 64k (session 14) and bn128 7.77 / 126.2 ms (session 16; bench/NOTES.md). */
+/** The built dense variant that writes block LSEs for this shape on this GPU, if any: blockN 128 first, whose
+ *  held-max softmax (dense_ws_sm90.cuh) also runs where block LSEs are written, then the widest key tile. The
+ *  tuning table's dense pick, timed without block LSEs, is no guide here: with them (b = 128, H200, session 17,
+ *  bench/NOTES.md) bn128 takes 1.12x the plain bn128 call at 16k and 64k, bn192 1.23-1.25x. */
 export function blockLseVariant(s: AttentionShape, blockSize: number): ManifestEntry | undefined {
   if (!archPreference().includes("sm90a")) return undefined;
   const fits = native().manifest.variants.filter((e) => supportsBlockLse(e, blockSize) && e.headDim === s.headDim && e.dtype === s.dtype);
-  return fits.sort((a, b) => b.blockN - a.blockN)[0];
+  const rank = (e: ManifestEntry) => (e.blockN === 128 ? 1000 : e.blockN);
+  return fits.sort((a, b) => rank(b) - rank(a))[0];
 }

@@ -34,6 +34,24 @@ struct RowState {
   float l[2] = {0.f, 0.f};              // this thread's part of the running denominator
 };
 
+// s <- 2^(s sl2 - m_r) (m0, m1: rows g and g+8's maxima, already times sl2), each row's terms added into
+// acc[q] for the q-th of P column ranges of BN / P keys each (P = 1: one sum of the whole block). The
+// caller sets acc's start: zeros for sums of their own, or the running denominator to add into it.
+template <int BN, int P>
+__device__ inline void exp_sums(float (&s)[BN / 8][4], float sl2, float m0, float m1, float (&acc)[P][2]) {
+  static_assert(P > 0 && (BN / 8) % P == 0, "whole 8-key column tiles a range");
+#pragma unroll
+  for (int i = 0; i < BN / 8; ++i) {
+    s[i][0] = fast_exp2(fmaf(s[i][0], sl2, -m0));
+    s[i][1] = fast_exp2(fmaf(s[i][1], sl2, -m0));
+    s[i][2] = fast_exp2(fmaf(s[i][2], sl2, -m1));
+    s[i][3] = fast_exp2(fmaf(s[i][3], sl2, -m1));
+    constexpr int kTiles = BN / 8 / P;  // column tiles a range; P = 1 indexes a constant (the one-sum code as before)
+    acc[P == 1 ? 0 : i / kTiles][0] += s[i][0] + s[i][1];
+    acc[P == 1 ? 0 : i / kTiles][1] += s[i][2] + s[i][3];
+  }
+}
+
 // The softmax of one block of raw scores s (16 x BN accumulator tiles), in place: the new running
 // max, s <- 2^(s sl2 - m sl2) (exp2, scale folded in), l rescaled and summed; corr gets each row's
 // factor for O (2^(m_old sl2 - m_new sl2)), which a caller may apply later (after an MMA still
@@ -53,22 +71,14 @@ __device__ inline void softmax_exp(float (&s)[BN / 8][4], RowState& st, float sl
     st.m[r] = mx;
     st.l[r] *= corr[r];
   }
-  float part[PARTS > 0 ? PARTS : 1][2] = {};
-#pragma unroll
-  for (int i = 0; i < BN / 8; ++i) {
-    s[i][0] = fast_exp2(fmaf(s[i][0], sl2, -mscaled[0]));
-    s[i][1] = fast_exp2(fmaf(s[i][1], sl2, -mscaled[0]));
-    s[i][2] = fast_exp2(fmaf(s[i][2], sl2, -mscaled[1]));
-    s[i][3] = fast_exp2(fmaf(s[i][3], sl2, -mscaled[1]));
-    if constexpr (PARTS == 0) {
-      st.l[0] += s[i][0] + s[i][1];
-      st.l[1] += s[i][2] + s[i][3];
-    } else {
-      part[i / (BN / 8 / PARTS)][0] += s[i][0] + s[i][1];
-      part[i / (BN / 8 / PARTS)][1] += s[i][2] + s[i][3];
-    }
-  }
-  if constexpr (PARTS > 0)
+  if constexpr (PARTS == 0) {
+    float l[1][2] = {{st.l[0], st.l[1]}};  // the terms added into l itself
+    exp_sums<BN, 1>(s, sl2, mscaled[0], mscaled[1], l);
+    st.l[0] = l[0][0];
+    st.l[1] = l[0][1];
+  } else {
+    float part[PARTS][2] = {};
+    exp_sums<BN, PARTS>(s, sl2, mscaled[0], mscaled[1], part);
 #pragma unroll
     for (int q = 0; q < PARTS; ++q)
 #pragma unroll
@@ -76,6 +86,7 @@ __device__ inline void softmax_exp(float (&s)[BN / 8][4], RowState& st, float sl
         st.l[r] += part[q][r];
         parts[q][r] = part[q][r];
       }
+  }
 }
 
 // The softmax of one block against the max the rows already hold, without a row max: s <- 2^(s sl2 - m sl2)
@@ -85,23 +96,26 @@ __device__ inline void softmax_exp(float (&s)[BN / 8][4], RowState& st, float sl
 // each of them; inf and NaN fail), the warp votes: false when any lane failed (a row's max rose by more
 // than log2 kHeldBound / sl2, the first block of a row, non-finite scores), and then s is lost and st
 // unchanged: the caller recomputes the scores and takes softmax_exp.
+// PARTS > 0: also the sums of PARTS column ranges, as softmax_exp's (block LSEs against the held max).
 constexpr float kHeldBound = 256.f;
-template <int BN>
-__device__ inline bool softmax_held(float (&s)[BN / 8][4], RowState& st, float sl2) {
+template <int BN, int PARTS = 0>
+__device__ inline bool softmax_held(float (&s)[BN / 8][4], RowState& st, float sl2, float (*parts)[2] = nullptr) {
   const float m0 = st.m[0] * sl2, m1 = st.m[1] * sl2;  // -inf (no key yet): every exponential is inf or NaN
-  float a0 = 0.f, a1 = 0.f;
+  constexpr int P = PARTS > 0 ? PARTS : 1;
+  float part[P][2] = {};
+  exp_sums<BN, P>(s, sl2, m0, m1, part);
+  float a0 = part[0][0], a1 = part[0][1];
 #pragma unroll
-  for (int i = 0; i < BN / 8; ++i) {
-    s[i][0] = fast_exp2(fmaf(s[i][0], sl2, -m0));
-    s[i][1] = fast_exp2(fmaf(s[i][1], sl2, -m0));
-    s[i][2] = fast_exp2(fmaf(s[i][2], sl2, -m1));
-    s[i][3] = fast_exp2(fmaf(s[i][3], sl2, -m1));
-    a0 += s[i][0] + s[i][1];
-    a1 += s[i][2] + s[i][3];
+  for (int q = 1; q < P; ++q) {
+    a0 += part[q][0];
+    a1 += part[q][1];
   }
   if (!__all_sync(0xffffffffu, a0 <= kHeldBound && a1 <= kHeldBound)) return false;
   st.l[0] += a0;
   st.l[1] += a1;
+  if constexpr (PARTS > 0)
+#pragma unroll
+    for (int q = 0; q < PARTS; ++q) parts[q][0] = part[q][0], parts[q][1] = part[q][1];
   return true;
 }
 

@@ -16,7 +16,7 @@
 // Shared memory at hd128, BN 128: Q 32 KB, K and V two stages each (128 KB), the O stage 32 KB. BN 192
 // (dense, hd128): Q and 192 KB of K and V, O stored from registers; 1.5x the keys a step spread each
 // step's fixed costs (barrier waits, row maxima, the rescale) over 1.5x the work (bench/NOTES.md, p2).
-// From a tile's second key tile on, where Q sits in registers and no block LSEs are written (kHeld), a
+// From a tile's second key tile on, where Q sits in registers (kHeld: BN 128, with block LSEs too), a
 // block's scores are first exponentiated against the row maxima already held (dense_fwd.cuh's
 // softmax_held): no row max, no rescale of O, the same sums. Where a row's max rose too far for that, the
 // warp recomputes its 16 rows of S with mma.sync from Q's fragments and K's stage (released after the
@@ -263,6 +263,14 @@ __global__ void __launch_bounds__(C::THREADS, 1)
   // second half, then a block): the first half's sums wait in carry, rescaled as l is by the next step.
   TilePos pos = order.at(blockIdx.x);  // the loop's tile (the grid has no more CTAs than tiles)
   float carry[2] = {0.f, 0.f};
+  // The block LSEs of key tile j of whole blocks (BN % ZB == 0) from its PARTS blocks' sums, of head h's rows.
+  auto store_whole = [&](const auto& part, const RowState& st, int j, int h) {
+    constexpr int PARTS = std::extent<std::remove_reference_t<decltype(part)>>::value;
+    float x[2 * PARTS];
+#pragma unroll
+    for (int k = 0; k < 2 * PARTS; ++k) x[k] = part[k / 2][k % 2];
+    store_block_lse<ZB>(x, st, p, pos.b, h, j * PARTS, pos.m0 + cw * 16 + lane / 4, t4);
+  };
   auto softmax_z = [&](float(&s)[BN / 8][4], RowState& st, float(&corr)[2], int j) {
     if constexpr (ZB > 0) {
       static_assert(!C::kSparse && (BN % ZB == 0 || (BN == 192 && ZB == 128)), "block LSEs: dense tiles of whole blocks or half blocks");
@@ -271,10 +279,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
       softmax_exp<BN, PARTS>(s, st, sl2, corr, part);
       const int row0 = pos.m0 + cw * 16 + lane / 4;
       if constexpr (BN % ZB == 0) {
-        float x[2 * PARTS];
-#pragma unroll
-        for (int k = 0; k < 2 * PARTS; ++k) x[k] = part[k / 2][k % 2];
-        store_block_lse<ZB>(x, st, p, pos.b, pos.h, j * PARTS, row0, t4);
+        store_whole(part, st, j, pos.h);
       } else if (j % 2 == 0) {
         const float x[2] = {part[0][0] + part[1][0], part[0][1] + part[1][1]};
         store_block_lse<ZB>(x, st, p, pos.b, pos.h, 3 * j / 2, row0, t4);
@@ -295,8 +300,10 @@ __global__ void __launch_bounds__(C::THREADS, 1)
       if (n > 0 && (n - 1) % 2 == 0) store_block_lse<ZB>(carry, st, p, pos.b, pos.h, 3 * (n - 1) / 2 + 1, pos.m0 + cw * 16 + lane / 4, t4);
   };
 
-  // The held-max softmax (softmax_held) where a warp can recompute its scores: Q in registers, no block LSEs.
-  constexpr bool kHeld = C::kQReg && ZB == 0;
+  // The held-max softmax (softmax_held) where a warp can recompute its scores (Q in registers) and block LSEs,
+  // if any, come whole from each step (HP blocks a tile, their sums against whichever max the step took).
+  constexpr bool kHeld = C::kQReg && BN % (ZB > 0 ? ZB : 1) == 0;
+  constexpr int HP = kHeld && ZB > 0 ? BN / ZB : 0;
   int ti = 0;
   for (int64_t t = blockIdx.x; t < order.total; t += gridDim.x, ++ti) {
     pos = order.at(t);
@@ -350,14 +357,18 @@ __global__ void __launch_bounds__(C::THREADS, 1)
           // warp recomputes its scores from K's stage (still held) and takes the full softmax.
           sm90::fence_operand<BN / 8>(s);
           mask(s, kj);
-          held = softmax_held<BN>(s, st, sl2);
+          float part[HP > 0 ? HP : 1][2];  // the blocks' sums (HP > 0)
+          held = softmax_held<BN, HP>(s, st, sl2, part);
           if (!held) {
             scores_by_warp<D, BN, DT>(s, qf, sK + ((it + j) & 1) * C::kTileBytes, lane);
             mask(s, kj);
-            softmax_exp<BN>(s, st, sl2, corr);
+            softmax_exp<BN, HP>(s, st, sl2, corr, part);
             __syncwarp();  // every lane's reads of K's stage before lane 0 frees it
           }
           release_k(j, n);
+          // The block LSEs once, after either path. The head made opaque: ptxas then forms the LSEs' row
+          // base here, each step, instead of holding it across the step loop (that spilled 8-48 bytes).
+          if constexpr (HP > 0) store_whole(part, st, j, (int)sm90::opaque(pos.h));
         } else {
           release_k(j, n);
           sm90::fence_operand<BN / 8>(s);
