@@ -751,6 +751,11 @@ function denseTable(ds: Dataset): string {
   const notes = [
     "Ratios are TFLOP/s ours ÷ peer on the same shape (> 1: ours is faster).",
     ...[...ds.ceilings].map(([gpu, c]) => `bf16 matmul ceiling${multi ? ` (${gpu})` : ""}: ${fmt1(c)} TFLOP/s.`),
+    ...(hasCeiling
+      ? [
+          "The ceiling is bench/peers.py's torch.mm of two 8192 x 8192 normal-distributed bf16 matrices in the same run: under a power cap a product's rate depends on its data, so a kernel on other data can pass it.",
+        ]
+      : []),
   ];
   return `${table(head, rows)}\n\n${notes.join(" ")}`;
 }

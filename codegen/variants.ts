@@ -113,8 +113,10 @@ export const DEFAULT_TILES: Record<Op, Partial<Record<Arch, Record<HeadDim, Tile
     // with their matrix products; persistent). Since session 16's held-max softmax (which needs Q in
     // registers: blockN <= 128) bn128 w12 leads at both head dims: hd128 16-18% ahead of bn192 at 16k and
     // 64k, hd64 9-10% ahead of bm128 bn64 w8 from 4k up (2026-12-04-s16-held call 3, H200; bn64 w8 stays
-    // 4% ahead at 1k). bn192 (4-6% ahead of bn128 before, 2026-11-28-s7-probe) stays built: it writes block
-    // LSEs faster (src/dense.ts, blockLseVariant). bm128 bn64 runs two CTAs an SM; bm192 for comparison.
+    // 4% ahead at 1k). bn192 (4-6% ahead of bn128 before, 2026-11-28-s7-probe) stays built: the H100's table,
+    // measured before the held-max softmax, picks it above 8k. Since session 17 bn128 also writes block LSEs
+    // faster (1.12x the plain call against bn192's 1.23x; src/dense.ts, blockLseVariant). bm128 bn64 runs two
+    // CTAs an SM; bm192 for comparison.
     sm90a: { 64: [t(128, 128, 12, 2), t(128, 64, 8, 2)], 128: [t(128, 128, 12, 2), t(128, 192, 12, 2), t(128, 64, 8, 2), t(192, 128, 12, 2)] },
   },
   sparse_fwd: {
