@@ -21,7 +21,9 @@
 // softmax_held): no row max, no rescale of O, the same sums. Where a row's max rose too far for that, the
 // warp recomputes its 16 rows of S with mma.sync from Q's fragments and K's stage (released after the
 // softmax) and takes the full softmax. On random data that fallback almost never runs; it made the
-// kernels 3-8% (sparse) and 14-18% (dense bn128) faster at 16k and 64k (bench/NOTES.md, session 16).
+// kernels 3-8% (sparse) and 14-18% (dense bn128) faster at 16k and 64k (bench/NOTES.md, session 16), and
+// the dense call that writes block LSEs (b = 128) 13-16% faster (session 17: a step's block sums against the
+// held max give its block LSEs as exactly as against a new max).
 // Semantics: shared/DESIGN.md section 1; the softmax is dense_fwd.cuh's, in three pieces. With ZB > 0 the
 // dense kernel also writes block LSEs (each row's log-sum-exp over each kv block of ZB keys, from the
 // softmax's sums grouped per block), from which select_block_lse.cuh selects without a Q K^T pass.
