@@ -266,13 +266,19 @@ export function pickBlockLseVariant(s: AttentionShape, blockSize: number, reques
   return e;
 }
 
-/** The built dense variant that writes block LSEs for this shape on this GPU, if any: blockN 128 first, whose
- *  held-max softmax (dense_ws_sm90.cuh) also runs where block LSEs are written, then the widest key tile. The
- *  tuning table's dense pick, timed without block LSEs, is no guide here: with them (b = 128, H200, session 17,
- *  bench/NOTES.md) bn128 takes 1.12x the plain bn128 call at 16k and 64k, bn192 1.23-1.25x. */
+/** The built dense variant that writes block LSEs for this shape on this GPU, if any (bestBlockLseVariant's
+ *  pick among the library's variants, on a GPU that runs sm90a). */
 export function blockLseVariant(s: AttentionShape, blockSize: number): ManifestEntry | undefined {
   if (!archPreference().includes("sm90a")) return undefined;
-  const fits = native().manifest.variants.filter((e) => supportsBlockLse(e, blockSize) && e.headDim === s.headDim && e.dtype === s.dtype);
+  return bestBlockLseVariant(native().manifest.variants, s, blockSize);
+}
+
+/** Of `entries`, the dense variant that writes block LSEs of `blockSize` keys at this head dim and dtype, if any:
+ *  blockN 128 first, whose held-max softmax (dense_ws_sm90.cuh) also runs where block LSEs are written, then the
+ *  widest key tile. The tuning table's dense pick, timed without block LSEs, is no guide here: with them (b = 128,
+ *  H200, session 17, bench/NOTES.md) bn128 takes 1.12x the plain bn128 call at 16k and 64k, bn192 1.23-1.25x. */
+export function bestBlockLseVariant(entries: readonly ManifestEntry[], s: Pick<AttentionShape, "headDim" | "dtype">, blockSize: number): ManifestEntry | undefined {
   const rank = (e: ManifestEntry) => (e.blockN === 128 ? 1000 : e.blockN);
+  const fits = entries.filter((e) => supportsBlockLse(e, blockSize) && e.headDim === s.headDim && e.dtype === s.dtype);
   return fits.sort((a, b) => rank(b) - rank(a))[0];
 }

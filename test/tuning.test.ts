@@ -9,6 +9,7 @@ import { SparsePattern } from "../src/pattern";
 import { activeTables, buildTable, lookupTuned, parseSource, readTable, readTables, replaceOps, tableFileName, TUNING_DIR, tunedVariant, TuningError, validateTable, type SweepTiming, type TuningTable } from "../src/tuning";
 import { allowedFlips, compareSelection } from "../src/variant-check";
 import { toCsv } from "../bench/sweep";
+import { bestBlockLseVariant } from "../src/dense";
 
 const H200: TuningTable = {
   gpu: "NVIDIA H200",
@@ -288,5 +289,35 @@ describe("the selection comparison rule", () => {
   test("at most 2% of the rows, and at least one, may flip", () => {
     expect(allowedFlips(10)).toBe(1);
     expect(allowedFlips(1000)).toBe(20);
+  });
+});
+
+describe("the dense variant that writes block LSEs (src/dense.ts)", () => {
+  const entry = (id: string) => ({ ...parseVariantId(id), id, symbol: `sparsed_${id}`, file: `${id}.cu` });
+  const built = [
+    "dense_fwd_hd128_bm128_bn192_w12_s2_bf16_sm90a",
+    "dense_fwd_hd128_bm128_bn128_w12_s2_bf16_sm90a",
+    "dense_fwd_hd128_bm128_bn64_w8_s2_bf16_sm90a",
+    "dense_fwd_hd128_bm128_bn64_w4_s2_bf16_sm80",
+    "dense_fwd_hd64_bm128_bn128_w12_s2_bf16_sm90a",
+    "sparse_fwd_hd128_bm128_bn128_w12_s2_bf16_sm90a",
+  ].map(entry);
+  const hd128 = { headDim: 128, dtype: "bf16" as const };
+
+  test("blockN 128 (the held-max softmax) before the wider blockN 192, at every block size", () => {
+    for (const b of [32, 64, 128]) expect(bestBlockLseVariant(built, hd128, b)?.id).toBe("dense_fwd_hd128_bm128_bn128_w12_s2_bf16_sm90a");
+  });
+
+  test("blockN 192 where no blockN 128 variant is built, except for blocks of 32 keys", () => {
+    const wide = built.filter((e) => e.blockN !== 128);
+    expect(bestBlockLseVariant(wide, hd128, 128)?.id).toBe("dense_fwd_hd128_bm128_bn192_w12_s2_bf16_sm90a");
+    expect(bestBlockLseVariant(wide, hd128, 64)?.id).toBe("dense_fwd_hd128_bm128_bn192_w12_s2_bf16_sm90a");
+    expect(bestBlockLseVariant(wide, hd128, 32)).toBeUndefined();
+  });
+
+  test("only dense warp-specialized sm90a variants of the call's head dim and dtype", () => {
+    expect(bestBlockLseVariant(built, { headDim: 64, dtype: "bf16" }, 128)?.id).toBe("dense_fwd_hd64_bm128_bn128_w12_s2_bf16_sm90a");
+    expect(bestBlockLseVariant(built, { headDim: 128, dtype: "fp16" }, 128)).toBeUndefined();
+    expect(bestBlockLseVariant(built.filter((e) => e.op !== "dense_fwd" || e.arch === "sm80" || e.warps === 8), hd128, 128)).toBeUndefined();
   });
 });
