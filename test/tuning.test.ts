@@ -1,5 +1,5 @@
-// Tuning tables (src/tuning.ts), the sweep's CSV and CLI, and the selection comparison rule
-// (src/variant-check.ts): CPU only.
+// Tuning tables (src/tuning.ts), the sweep's CSV and CLI, the selection comparison rule
+// (src/variant-check.ts) and the dense variant picked to write block LSEs (src/dense.ts): CPU only.
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
