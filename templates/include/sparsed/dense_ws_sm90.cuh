@@ -246,11 +246,14 @@ __global__ void __launch_bounds__(C::THREADS, 1)
 #pragma unroll
       for (int q = 0; q < NCH; ++q) k.key0[q] = __shfl_sync(0xffffffffu, k.key0[q], 0);
   };
-  auto mask = [&](float(&s)[BN / 8][4], const Keys& k) {
+  auto needs_mask = [&](const Keys& k) {
     bool tail = false;
 #pragma unroll
     for (int q = 0; q < NCH; ++q) tail |= k.key0[q] + CH > p.nk;
-    if (tail) mask_tail_chunks<BN, NCH>(s, k.key0, p.nk, t4);
+    return tail;
+  };
+  auto mask = [&](float(&s)[BN / 8][4], const Keys& k) {
+    if (needs_mask(k)) mask_tail_chunks<BN, NCH>(s, k.key0, p.nk, t4);
   };
   // S_j's reads are done: free K_j's stage, and Q's after the tile's last S (without kQReg; with it, once loaded).
   auto release_k = [&](int j, int n) {
@@ -352,16 +355,22 @@ __global__ void __launch_bounds__(C::THREADS, 1)
         issue_s(s, j);
         issue_pv(pf, j - 1);
         sm90::wait<1>();  // S_j is done (P V may still run)
-        share_keys(kj);
         bool held = false;
         if constexpr (kHeld) {
           // Against the held row maxima first (no row max, no rescale); if a row's max rose too far, the
-          // warp recomputes its scores from K's stage (still held) and takes the full softmax.
+          // warp recomputes its scores from K's stage (still held) and takes the full softmax. The scores go
+          // in unmasked: a key tile that needs the mask (keys past Nk; sparse: an invalid entry) is vetoed
+          // into that fallback, which masks. Masked here, ptxas turned the mask into ~100 predicated
+          // instructions a step (64 FSEL) on every tile (bench/NOTES.md, session 18). Sparse: lane 0 alone
+          // holds the keys, so no shuffle waits between S_j and its exponentials either.
           sm90::fence_operand<BN / 8>(s);
-          mask(s, kj);
           float part[HP > 0 ? HP : 1][2];  // the blocks' sums (HP > 0)
-          held = softmax_held<BN, HP>(s, st, sl2, part);
+          held = softmax_held<BN, HP>(s, st, sl2, part, (!C::kSparse || lane == 0) && needs_mask(kj));
           if (!held) {
+            if constexpr (C::kSparse) {  // the keys read again (K's stage is still held): none live across the softmax
+              kj = keys_of(j);
+              share_keys(kj);
+            }
             scores_by_warp<D, BN, DT>(s, qf, sK + ((it + j) & 1) * C::kTileBytes, lane);
             mask(s, kj);
             softmax_exp<BN, HP>(s, st, sl2, corr, part);
@@ -372,6 +381,7 @@ __global__ void __launch_bounds__(C::THREADS, 1)
           // base here, each step, instead of holding it across the step loop (that spilled 8-48 bytes).
           if constexpr (HP > 0) store_whole(part, st, j, (int)sm90::opaque(pos.h));
         } else {
+          share_keys(kj);
           release_k(j, n);
           sm90::fence_operand<BN / 8>(s);
           mask(s, kj);
