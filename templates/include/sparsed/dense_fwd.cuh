@@ -98,8 +98,8 @@ __device__ inline void softmax_exp(float (&s)[BN / 8][4], RowState& st, float sl
 // unchanged: the caller recomputes the scores and takes softmax_exp.
 // PARTS > 0: also the sums of PARTS column ranges, as softmax_exp's (block LSEs against the held max).
 constexpr float kHeldBound = 256.f;
-// veto: a lane may fail the vote for a reason of its own (the sparse kernel's lane 0, when the key tile needs
-// masking: the scores here are unmasked, so that the mask's inputs stay off the common path).
+// veto: a lane may fail the vote for a reason of its own (dense_ws_sm90.cuh: the key tile needs the mask, which its
+// caller leaves to the fallback so that no mask runs on the common path; in its sparse kernel only lane 0 knows).
 template <int BN, int PARTS = 0>
 __device__ inline bool softmax_held(float (&s)[BN / 8][4], RowState& st, float sl2, float (*parts)[2] = nullptr, bool veto = false) {
   const float m0 = st.m[0] * sl2, m1 = st.m[1] * sl2;  // -inf (no key yet): every exponential is inf or NaN

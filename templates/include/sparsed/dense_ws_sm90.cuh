@@ -225,10 +225,11 @@ __global__ void __launch_bounds__(C::THREADS, 1)
     sm90::commit();
   };
   // Tile j's first keys, one a copy, once K_j has landed (sparse: as the producer wrote them beside the stage, read
-  // by lane 0 before S_j is issued and shared with the warp once S_j is done, before lane 0 frees the stage: no
-  // lane waits for the read, NOTES k1, and only the arriving lane reads, so compute-sanitizer's racecheck follows
-  // the order: it does not follow other lanes' reads through a __syncwarp into lane 0's arrival, session 16);
-  // after S_j, keys at or past Nk (a tile's tail, a chunk sent past the end) score -inf.
+  // by lane 0 before S_j is issued and, where the warp needs them (the mask), shared with it once S_j is done,
+  // before lane 0 frees the stage: no lane waits for the read, NOTES k1, and only the arriving lane reads, so
+  // compute-sanitizer's racecheck follows the order: it does not follow other lanes' reads through a __syncwarp
+  // into lane 0's arrival, session 16); after S_j, keys at or past Nk (a tile's tail, a chunk sent past the end)
+  // score -inf. The held path needs them only on lane 0 (its veto, session 18).
   struct Keys {
     int key0[NCH];
   };
