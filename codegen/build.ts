@@ -121,12 +121,22 @@ function variantsInOutput(output: string, entries: ManifestEntry[]): string[] {
 
 /**
  * One nvcc call over all sources into `lib` (written atomically: a failed build leaves the old one).
- * On failure, the BuildError names the variants whose files the compiler output mentions.
+ * On failure, the BuildError names the variants whose files the compiler output mentions. While nvcc
+ * runs, `progress.onTick` (if given) hears the whole seconds elapsed every `progress.everyMs` (default 30 s):
+ * the default set takes minutes on a few cores, and a silent step that long reads as a hang.
  */
-export async function compileLibrary(sources: string[], lib: string, flags: string[], entries: ManifestEntry[]): Promise<{ seconds: number; output: string }> {
+export async function compileLibrary(
+  sources: string[],
+  lib: string,
+  flags: string[],
+  entries: ManifestEntry[],
+  progress: { onTick?: (elapsedSeconds: number) => void; everyMs?: number } = {},
+): Promise<{ seconds: number; output: string }> {
   const t0 = performance.now();
   const tmp = `${lib}.tmp-${process.pid}`;
-  const r = await $`${nvccPath()} ${flags} -o ${tmp} ${sources}`.nothrow();
+  const onTick = progress.onTick;
+  const ticker = onTick && setInterval(() => onTick(Math.round((performance.now() - t0) / 1000)), progress.everyMs ?? 30_000);
+  const r = await $`${nvccPath()} ${flags} -o ${tmp} ${sources}`.nothrow().finally(() => ticker && clearInterval(ticker));
   const seconds = (performance.now() - t0) / 1000;
   const output = `${r.stdout}${r.stderr}`;
   if (r.exitCode !== 0) {
@@ -178,7 +188,9 @@ export async function generate(variants: VariantConfig[], opts: BuildOptions): P
   }
 
   log(`nvcc: compiling ${entries.length} variant(s) + runtime for ${opts.gencodes.join(", ")} ...`);
-  const { seconds, output } = await compileLibrary([...cuFiles, join(TEMPLATES, "runtime.cu")], lib, flags, entries);
+  const { seconds, output } = await compileLibrary([...cuFiles, join(TEMPLATES, "runtime.cu")], lib, flags, entries, {
+    onTick: (s) => log(`nvcc: still compiling (${s} s so far)`),
+  });
   if (opts.ptxasInfo && output.trim()) log(output.trim());
   writeIfChanged(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
   log(`nvcc: built ${relative(ROOT, lib)} in ${seconds.toFixed(1)}s (hash ${hash})`);

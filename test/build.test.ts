@@ -54,4 +54,26 @@ describe("build", () => {
     expect((err as BuildError).message).toMatch(/error/);
     expect(existsSync(join(dir, "lib.so"))).toBe(false);
   }, 120_000);
+
+  test("a long compile reports its elapsed time while it runs, and stops when nvcc ends", async () => {
+    // A stand-in nvcc that takes ~0.6 s and writes its -o target, so the ticks are the only output.
+    const dir = mkdtempSync(join(tmpdir(), "sparsed-slow-"));
+    const fake = join(dir, "nvcc");
+    writeFileSync(fake, '#!/bin/sh\nwhile [ "$1" != "-o" ]; do shift; done\nsleep 0.6\n: > "$2"\n', { mode: 0o755 });
+    const ticks: number[] = [];
+    const saved = process.env.NVCC;
+    process.env.NVCC = fake;
+    try {
+      await compileLibrary([join(dir, "a.cu")], join(dir, "lib.so"), [], [], { onTick: (s) => ticks.push(s), everyMs: 100 });
+    } finally {
+      if (saved === undefined) delete process.env.NVCC;
+      else process.env.NVCC = saved;
+    }
+    expect(existsSync(join(dir, "lib.so"))).toBe(true);
+    expect(ticks.length).toBeGreaterThanOrEqual(3);
+    expect(ticks.every((s, i) => s >= 0 && s <= 1 && (i === 0 || s >= ticks[i - 1]!))).toBe(true);
+    const after = ticks.length;
+    await Bun.sleep(300);
+    expect(ticks.length).toBe(after);
+  });
 });
