@@ -56,8 +56,15 @@ if has peers; then
 fi
 if has sparse; then
   echo "== sparse attention, selection and the schedule: ours, then FlexAttention / PyTorch"
-  bun bench/sparse.ts --out "$OUT/sparsed-sparse.json" 2>&1 | tee "$OUT/sparse.log" | tail -12
+  # SparseD's own patterns (--patterns workload, the default beside random) go to a folder outside $OUT (tens of MB
+  # at 64k), from which FlexAttention times the same masks.
+  rm -rf bench/results/tmp/patterns
+  bun bench/sparse.ts --pattern-dir bench/results/tmp/patterns --out "$OUT/sparsed-sparse.json" 2>&1 | tee "$OUT/sparse.log" | tail -16
   python3 bench/peers_sparse.py --shapes 1x32x16384x128,1x32x65536x128 --schedule --out "$OUT/peers-sparse.json" 2>&1 | tee "$OUT/peers-sparse.log" | tail -14
+  if ls bench/results/tmp/patterns/*.json >/dev/null 2>&1; then
+    python3 bench/peers_sparse.py --impls flex-sparse --shapes 1x32x16384x128,1x32x65536x128 \
+      --pattern "$(ls bench/results/tmp/patterns/*.json | paste -sd,)" --out "$OUT/peers-sparse-workload.json" 2>&1 | tee -a "$OUT/peers-sparse.log" | tail -6
+  fi
 fi
 if [[ -f "$OUT/sparsed.json" && -f "$OUT/peers.json" ]]; then
   bun bench/chart.ts --out "$OUT/dense.svg" "$OUT/sparsed.json" "$OUT/peers.json" >/dev/null

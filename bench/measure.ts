@@ -106,6 +106,16 @@ export function tflops(flops: number, ms: number): number {
   return flops / (ms * 1e-3) / 1e12;
 }
 
+/** k distinct blocks of nb, drawn by a partial Fisher-Yates shuffle (bench/peers_sparse.py repeats it draw for draw). */
+function randomBlocks(next: () => number, nb: number, k: number): number[] {
+  const all = Array.from({ length: nb }, (_, j) => j);
+  for (let i = 0; i < k; i++) {
+    const r = i + Math.floor(next() * (nb - i));
+    [all[i], all[r]] = [all[r]!, all[i]!];
+  }
+  return all.slice(0, k);
+}
+
 /**
  * A benchmark pattern: floor(nkb * select) + 1 random kv blocks in every row, the size isolated
  * selection gives the prompt part (bench/peers_sparse.py draws the same pattern).
@@ -114,13 +124,32 @@ export function randomPattern(B: number, H: number, N: number, b: number, select
   const next = rng(seed);
   const nb = Math.ceil(N / b);
   const k = Math.min(nb, Math.floor(nb * select) + 1);
-  const row = () => {
-    const all = Array.from({ length: nb }, (_, j) => j);
-    for (let i = 0; i < k; i++) {
-      const r = i + Math.floor(next() * (nb - i));
-      [all[i], all[r]] = [all[r]!, all[i]!];
+  return SparsePattern.fromRows({ batch: B, hq: H, nq: N, nk: N, blockSize: b }, Array.from({ length: B }, () => Array.from({ length: H }, () => Array.from({ length: nb }, () => randomBlocks(next, nb, k)))));
+}
+
+/** The same count in every row as p, at random places: what p's own choice of blocks is worth. */
+export function randomTwin(p: SparsePattern, seed: number): SparsePattern {
+  const next = rng(seed);
+  const { batch, hq } = p.shape;
+  const rows = Array.from({ length: batch }, (_, b) =>
+    Array.from({ length: hq }, (_, h) => Array.from({ length: p.nqb }, (_, i) => randomBlocks(next, p.nkb, p.counts[(b * hq + h) * p.nqb + i]!))),
+  );
+  return SparsePattern.fromRows(p.shape, rows);
+}
+
+/** Mean Jaccard overlap of neighbouring query blocks' lists (i and i + 1 of a head): how far the rows
+ *  that run close together on the GPU read the same K / V blocks. */
+export function neighbourOverlap(p: SparsePattern): number {
+  let sum = 0, n = 0;
+  const list = (r: number) => p.indices.subarray(r * p.nkb, r * p.nkb + p.counts[r]!);
+  for (let bh = 0; bh < p.shape.batch * p.shape.hq; bh++)
+    for (let i = 0; i + 1 < p.nqb; i++) {
+      const a = list(bh * p.nqb + i), b = new Set(list(bh * p.nqb + i + 1));
+      let both = 0;
+      for (const x of a) if (b.has(x)) both++;
+      const union = a.length + b.size - both;
+      sum += union === 0 ? 1 : both / union;
+      n++;
     }
-    return all.slice(0, k);
-  };
-  return SparsePattern.fromRows({ batch: B, hq: H, nq: N, nk: N, blockSize: b }, Array.from({ length: B }, () => Array.from({ length: H }, () => Array.from({ length: nb }, row))));
+  return n === 0 ? 1 : sum / n;
 }

@@ -4,7 +4,9 @@
 Impls (shared/DESIGN.md sections 1 and 4; the bars are in issue 3):
   flex-sparse      torch.compile'd FlexAttention with a BlockMask built from kv block lists; the pattern
                    keeps floor(nkb*select)+1 random blocks per row, drawn exactly as bench/sparse.ts's
-                   randomPattern (mulberry32, seed 11), or is read from --pattern (SparsePattern.toJSON()).
+                   randomPattern (mulberry32, seed 11), or is read from --pattern (SparsePattern.toJSON(),
+                   e.g. the files bench/sparse.ts --patterns workload writes). Rows say which: "pattern"
+                   is "random", or the file's "source" ("workload"; "file" where it names none).
                    TFLOP/s count only kept (query, key) pairs: 4 * D * kept, tails at their real size.
   torch-selection  the published SparseD selection (INV-WZQ/SparseD, LLaDA attention): per query block a
                    full softmax row over all keys, block means, top-k; then the generation part over keys
@@ -63,8 +65,10 @@ def parse_args():
                    help="timed torch-selection calls, after one warm-up (default 5: one call is ~N/b Python iterations)")
     p.add_argument("--impls", default=",".join(IMPLS), help=f"comma-separated among {', '.join(IMPLS)} (default all)")
     p.add_argument("--pattern", default=None,
-                   help="SparsePattern JSON (SparsePattern.toJSON() in src/pattern.ts) that flex-sparse uses instead "
-                        "of random patterns, so both sides time the same mask; shapes it does not fit get an error row")
+                   help="comma-separated SparsePattern JSON files (SparsePattern.toJSON() in src/pattern.ts; "
+                        "bench/sparse.ts --pattern-dir) that flex-sparse uses instead of random patterns, so both "
+                        "sides time the same mask: each on the shape it was built for; a file that fits no shape "
+                        "gets an error row")
     p.add_argument("--schedule", action="store_true",
                    help="also estimate the all-dense and the SparseD loop of one layer from the per-step medians")
     p.add_argument("--steps", type=int, default=1024, help="denoising steps S for --schedule (default 1024)")
@@ -129,7 +133,17 @@ def load_pattern(path):
     nqb, nkb = math.ceil(s["nq"] / b), math.ceil(s["nk"] / b)
     counts = np.asarray(o["counts"], dtype=np.int32).reshape(s["batch"], s["hq"], nqb)
     indices = np.asarray(o["indices"], dtype=np.int32).reshape(s["batch"], s["hq"], nqb, nkb)
-    return {"shape": s, "block": b, "counts": counts, "indices": indices}
+    # bench/workload-pattern.ts's files also say where they came from and at which select.
+    label = {"pattern": str(o.get("source", "file")), "pattern_file": path}
+    if isinstance(o.get("select"), (int, float)):
+        label["select"] = float(o["select"])
+    return {"shape": s, "block": b, "counts": counts, "indices": indices, "label": label}
+
+
+def pattern_fits(pattern, shape):
+    B, H, N, _ = shape
+    s = pattern["shape"]
+    return (s["batch"], s["hq"], s["nq"], s["nk"]) == (B, H, N, N)
 
 
 def kept_pairs(counts, indices, N, b):
@@ -265,7 +279,7 @@ def measure_selection(shape, input_sets, select, args):
     return guarded(base_row("torch-selection", shape, block=args.block, select=select, gen_length=G), body)
 
 
-def measure_shape(shape, args, pattern):
+def measure_shape(shape, args, patterns):
     B, H, N, D = shape
     elem = torch.tensor([], dtype=DTYPE).element_size()
     set_bytes = 4 * B * N * H * D * elem  # q, k, v and the output each call writes
@@ -279,18 +293,16 @@ def measure_shape(shape, args, pattern):
     rows = []
     if "sdpa-flash" in args.impls:
         rows.append(report(peers.measure_impl("sdpa-flash", shape, DTYPE_NAME, input_sets, args.reps, args.warmup, args.warmup_ms)))
-    if "flex-sparse" in args.impls and pattern is not None:
-        s = pattern["shape"]
-        if (s["batch"], s["hq"], s["nq"], s["nk"]) != (B, H, N, N):
-            rows.append(report(base_row("flex-sparse", shape, pattern=args.pattern,
-                                        error=f"--pattern was built for B={s['batch']} Hq={s['hq']} Nq={s['nq']} Nk={s['nk']}")))
-        else:
-            rows.append(report(measure_flex(shape, input_sets, pattern["counts"], pattern["indices"], pattern["block"],
-                                            args, pattern=args.pattern)))
+    if "flex-sparse" in args.impls:
+        for pattern in patterns:
+            if pattern_fits(pattern, shape):
+                rows.append(report(measure_flex(shape, input_sets, pattern["counts"], pattern["indices"], pattern["block"],
+                                                args, **pattern["label"])))
     for select in args.select:
-        if "flex-sparse" in args.impls and pattern is None:
+        if "flex-sparse" in args.impls and not patterns:
             counts, indices = random_pattern(B, H, N, args.block, select)
-            rows.append(report(measure_flex(shape, input_sets, counts, indices, args.block, args, select=select, seed=SEED)))
+            rows.append(report(measure_flex(shape, input_sets, counts, indices, args.block, args, select=select,
+                                            pattern="random", seed=SEED)))
         if "torch-selection" in args.impls:
             rows.append(report(measure_selection(shape, input_sets, select, args)))
     del input_sets
@@ -310,13 +322,15 @@ def schedule_rows(rows, args):
     for shape in args.shapes:
         same = [r for r in rows if (r["B"], r["H"], r["N"], r["D"]) == shape and "error" not in r]
         for select in args.select:
-            # A --pattern flex row carries no select and stands for every one.
+            # The random pattern's row where there is one; a --pattern row at this select, or one that carries
+            # no select (it then stands for every one), otherwise.
+            flex_rows = [r for r in same if r["impl"] == "flex-sparse" and r.get("select", select) == select]
+            flex_row = next((r for r in flex_rows if r.get("pattern", "random") == "random"), next(iter(flex_rows), None))
             phases = {  # field: (impl, steps it runs, its row)
                 "dense_ms": ("sdpa-flash", n_dense, next((r for r in same if r["impl"] == "sdpa-flash"), None)),
                 "selection_ms": ("torch-selection", n_select,
                                  next((r for r in same if r["impl"] == "torch-selection" and r["select"] == select), None)),
-                "sparse_ms": ("flex-sparse", n_sparse,
-                              next((r for r in same if r["impl"] == "flex-sparse" and r.get("select", select) == select), None)),
+                "sparse_ms": ("flex-sparse", n_sparse, flex_row),
             }
             row = base_row("schedule-pytorch", shape, select=select, steps=args.steps, skip=args.skip,
                            switch_step=switch, dense_steps=n_dense, sparse_steps=n_sparse)
@@ -333,7 +347,8 @@ def schedule_rows(rows, args):
 
 def report(row):
     shape = f"{row['B']}x{row['H']}x{row['N']}x{row['D']}"
-    tag = f"{row['impl']} {shape}" + (f" select={row['select']}" if "select" in row else "")
+    tag = f"{row['impl']} {shape}" + (f" select={row['select']}" if "select" in row else "") + \
+        (f" {row['pattern']} pattern" if row.get("pattern", "random") != "random" else "")
     if "error" in row:
         print(f"  {tag}: error: {row['error']}", flush=True)
     elif row["impl"] == "schedule-pytorch":
@@ -349,18 +364,19 @@ def report(row):
 
 
 def print_table(rows):
-    header = ["impl", "shape", "select", "ms_median", "TFLOP/s", "rel_err", "density", "speedup"]
+    header = ["impl", "shape", "select", "pattern", "ms_median", "TFLOP/s", "rel_err", "density", "speedup"]
     fmt = lambda r, key, spec: "-" if r.get(key) is None else format(r[key], spec)  # noqa: E731
     lines = []
     for r in rows:
         shape = f"{r['B']}x{r['H']}x{r['N']}x{r['D']}"
         select = "file" if "pattern" in r and "select" not in r else fmt(r, "select", "g")
+        pattern = r.get("pattern", "-")
         if "error" in r:
-            lines.append([r["impl"], shape, select, "error", "-", "-", "-", "-"])
+            lines.append([r["impl"], shape, select, pattern, "error", "-", "-", "-", "-"])
             continue
         ms = r["sparsed_ms"] if r["impl"] == "schedule-pytorch" else r["ms_median"]
         tflops = r.get("tflops_kept", r.get("tflops"))
-        lines.append([r["impl"], shape, select, f"{ms:.3f}", "-" if tflops is None else f"{tflops:.1f}",
+        lines.append([r["impl"], shape, select, pattern, f"{ms:.3f}", "-" if tflops is None else f"{tflops:.1f}",
                       fmt(r, "rel_err", ".2e"), fmt(r, "density", ".3f"), fmt(r, "speedup", ".2f")])
     peers.print_aligned(header, lines)
 
@@ -369,10 +385,12 @@ def main():
     args = parse_args()
     if not torch.cuda.is_available():
         raise SystemExit("peers_sparse.py needs a CUDA GPU")
-    try:
-        pattern = load_pattern(args.pattern) if args.pattern else None
-    except (OSError, KeyError, TypeError, ValueError) as e:
-        raise SystemExit(f"--pattern {args.pattern}: {type(e).__name__}: {e}; expected SparsePattern.toJSON() output")
+    patterns = []
+    for path in [p for p in (args.pattern or "").split(",") if p]:
+        try:
+            patterns.append(load_pattern(path))
+        except (OSError, KeyError, TypeError, ValueError) as e:
+            raise SystemExit(f"--pattern {path}: {type(e).__name__}: {e}; expected SparsePattern.toJSON() output")
     result = {
         **peers.result_header(args),
         "selection_reps": args.selection_reps,
@@ -382,7 +400,15 @@ def main():
     }
     print(f"{result['gpu']}  torch {result['torch']}  cuda {result['cuda']}", flush=True)
     for shape in args.shapes:
-        result["rows"].extend(measure_shape(shape, args, pattern))
+        result["rows"].extend(measure_shape(shape, args, patterns))
+    if "flex-sparse" in args.impls:
+        for pattern in patterns:
+            if not any(pattern_fits(pattern, shape) for shape in args.shapes):
+                s = pattern["shape"]
+                row = {"impl": "flex-sparse", "B": s["batch"], "H": s["hq"], "N": s["nq"], "D": None, "dtype": DTYPE_NAME,
+                       **pattern["label"], "error": f"--pattern was built for B={s['batch']} Hq={s['hq']} Nq={s['nq']} "
+                                                    f"Nk={s['nk']}, which no --shapes entry is (Nq = Nk = N)"}
+                result["rows"].append(report(row))
     if args.schedule:
         print(f"schedule: S={args.steps} skip={args.skip}", flush=True)
         result["rows"].extend(schedule_rows(result["rows"], args))

@@ -29,7 +29,9 @@ type Shape = { gpu: string; B: number; H?: number; D: number; dtype: string };
 
 type Base = Shape & { file: string; impl: string; variant?: string; N: number; ours: boolean };
 export type DenseRow = Base & { ms: number; tflops: number; series: string; full: boolean };
-export type SparseRow = Base & { ms: number; x: number; block?: number; select?: number; density?: number; tflopsKept?: number; isDefault: boolean };
+/** pattern: "random" (the benchmarks' random places; rows that name none), "workload" (what our selection
+ *  picks on the demo's workload, bench/workload-pattern.ts) or another file's source. */
+export type SparseRow = Base & { ms: number; x: number; block?: number; select?: number; density?: number; tflopsKept?: number; isDefault: boolean; pattern: string };
 export type SelectRow = Base & { ms: number; block?: number; select?: number };
 export type ScheduleRow = Base & { select?: number; steps?: number; skip?: number; loopMs: number; allDenseMs?: number; speedup?: number };
 export type Skipped = { file: string; index: number; impl: string; reason: string };
@@ -148,7 +150,7 @@ export function classifyRow(raw: unknown, file: ResultFile): Classified {
     const density = pos(r.density), select = pos(r.select);
     const x = density ?? select;
     if (x === undefined) return skip("sparse row without density or select");
-    return { role, row: { ...base, ms, x, block: pos(r.block), select, density, tflopsKept: pos(r.tflops_kept), isDefault: r.default === true } };
+    return { role, row: { ...base, ms, x, block: pos(r.block), select, density, tflopsKept: pos(r.tflops_kept), isDefault: r.default === true, pattern: str(r.pattern) ?? "random" } };
   }
   return { role, row: { ...base, ms, block: pos(r.block), select: pos(r.select) } };
 }
@@ -534,9 +536,10 @@ export function denseChart(ds: Dataset): string | undefined {
 
 export type SparsePoint = { ours: SparseRow; flex?: SparseRow; dense?: DenseRow };
 
-/** Our fastest variant per (shape, N, block, select or density point), with Flex and our dense beside it. */
+/** Our fastest variant per (shape, N, block, select or density point, pattern), with Flex on the same
+ *  kind of pattern and our dense beside it. */
 export function sparsePoints(ds: Dataset): SparsePoint[] {
-  const key = (r: SparseRow) => `${shapeKey(r)}|${r.N}|${r.block ?? "?"}|${r.select ?? r.x}`;
+  const key = (r: SparseRow) => `${shapeKey(r)}|${r.N}|${r.block ?? "?"}|${r.select ?? r.x}|${r.pattern}`;
   const flex = groupBy(
     ds.sparse.filter((r) => !r.ours),
     key,
@@ -549,14 +552,18 @@ export function sparsePoints(ds: Dataset): SparsePoint[] {
     const ours = fastest(rows)!;
     points.push({ ours, flex: fastest(flex.get(key(ours)) ?? []), dense: ourDense(ds, ours, ours.N, ours.file) });
   }
-  return points.sort((a, b) => byShapeN(a.ours, b.ours) || (a.ours.block ?? 0) - (b.ours.block ?? 0) || a.ours.x - b.ours.x);
+  const kind = (p: SparsePoint) => (p.ours.pattern === "random" ? "" : p.ours.pattern); // random first
+  return points.sort((a, b) => byShapeN(a.ours, b.ours) || (a.ours.block ?? 0) - (b.ours.block ?? 0) || (a.ours.select ?? a.ours.x) - (b.ours.select ?? b.ours.x) || kind(a).localeCompare(kind(b)));
 }
 
 export function sparseChart(ds: Dataset): string | undefined {
   if (ds.sparse.length === 0) return undefined;
   const style = styler();
   const panelKey = (r: SparseRow) => `${shapeKey(r)}|${r.block ?? "?"}`;
-  const all = [...ds.sparse].sort((a, b) => byShapeN(a, b) || a.x - b.x);
+  // One kind of pattern, so that each line is one series of densities: random where there is any
+  // (the report's table lists the others).
+  const shown = ds.sparse.some((r) => r.pattern === "random") ? "random" : ds.sparse[0]!.pattern;
+  const all = ds.sparse.filter((r) => r.pattern === shown).sort((a, b) => byShapeN(a, b) || a.x - b.x);
   const ns = [...new Set(all.map((r) => r.N))].sort((a, b) => a - b);
   // Legend: per N, ours, FlexAttention, the ideal line; styles are fixed here so colours pair up by N.
   const legend: SeriesStyle[] = [];
@@ -619,7 +626,7 @@ export function sparseChart(ds: Dataset): string | undefined {
   }
   return renderLineChart({
     title: `Block-sparse attention: time vs density — ${gpuTitle(ds)}`,
-    subtitle: "ours: the fastest variant per point; dashed: ideal = our dense time at that N × density (= dense at density 1)",
+    subtitle: `${shown} patterns; ours: the fastest variant per point; dashed: ideal = our dense time at that N × density (= dense at density 1)`,
     xLabel: "density = kept fraction of key blocks (≈ select ratio, log scale)",
     yLabel: "time per call (ms, log scale)",
     x,
@@ -763,12 +770,14 @@ function denseTable(ds: Dataset): string {
 function sparseTable(ds: Dataset): string {
   const multi = ds.gpus.length > 1;
   const pts = sparsePoints(ds);
+  const kinds = pts.some((p) => p.ours.pattern !== "random");
   const head = [
     ...(multi ? ["GPU"] : []),
     "D",
     "N",
     "block",
     "select",
+    ...(kinds ? ["pattern"] : []),
     "density",
     "sparsed ms (variant)",
     "Flex ms",
@@ -784,6 +793,7 @@ function sparseTable(ds: Dataset): string {
       formatN(ours.N),
       ours.block === undefined ? "–" : String(ours.block),
       ours.select === undefined ? "–" : String(ours.select),
+      ...(kinds ? [cell(ours.pattern)] : []),
       ours.density === undefined ? "–" : ours.density.toFixed(4),
       `**${fmtMs(ours.ms)}** (${code(ours.variant ?? ours.impl)}${ours.isDefault ? ", default" : ""})`,
       flex ? fmtMs(flex.ms) : "–",
@@ -792,7 +802,10 @@ function sparseTable(ds: Dataset): string {
       dense && kept !== undefined ? `${((100 * kept) / dense.tflops).toFixed(1)}%` : "–",
     ];
   });
-  return `${table(head, rows)}\n\nours / Flex is Flex time ÷ our time (> 1: ours is faster); ideal = our dense time at that N × density. Our dense: the fastest dense call at the same shape, from the same file when it has one.`;
+  const patternNote = kinds
+    ? ' Pattern: "random" keeps floor(nkb × select) + 1 blocks a row at random places; "workload" is what our selection picks on the demo\'s workload at its switch step (counts vary by row, neighbouring rows keep similar blocks), timed on the same inputs as random; Flex times the same mask.'
+    : "";
+  return `${table(head, rows)}\n\nours / Flex is Flex time ÷ our time (> 1: ours is faster); ideal = our dense time at that N × density. Our dense: the fastest dense call at the same shape, from the same file when it has one.${patternNote}`;
 }
 
 function selectTable(ds: Dataset): string {
@@ -1025,6 +1038,7 @@ export const USAGE = `usage: bun run report [--out DIR] FILE|DIR ...
 Renders one benchmark run's JSON result files as SVG charts and a markdown summary:
   tflops-vs-n.svg       dense TFLOP/s vs N per head dim: each of our variants, each peer, the matmul ceiling
   sparse-vs-select.svg  sparse time vs density per N: ours, FlexAttention, ideal = our dense × density
+                        (random patterns where there are any; report.md's table lists every kind)
   selection-vs-n.svg    selection time ÷ our dense call vs N (ours, PyTorch's), with the 0.5x bar
   report.md             GPU, dates, sources, dense/sparse/selection/schedule tables, the charts
 A chart without data is not written (report.md says so). Inputs: files {gpu, ..., rows: [...]} from

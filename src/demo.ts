@@ -189,8 +189,9 @@ export function sampledSteps(steps: number, switchStep: number, every: number): 
 
 type Shape4 = [number, number, number, number];
 
-/** What the demo needs around a backend: moving data in and out, and freeing what it allocated. */
-interface Driver<T, L, P> {
+/** What the demo needs around a backend: moving data in and out, and freeing what it allocated
+ *  (bench/workload-pattern.ts drives the same two). */
+export interface Driver<T, L, P> {
   backend: AttentionBackend<T, L, P>;
   device: string;
   synchronize: boolean;
@@ -205,7 +206,7 @@ interface Driver<T, L, P> {
   freeLse(l: L): void;
 }
 
-function cpuDriver(): Driver<HostTensor, Float64Array, SparsePattern> {
+export function cpuDriver(): Driver<HostTensor, Float64Array, SparsePattern> {
   return {
     backend: new CpuBackend(),
     device: "CPU (float64 TypeScript reference backend)",
@@ -221,7 +222,7 @@ function cpuDriver(): Driver<HostTensor, Float64Array, SparsePattern> {
   };
 }
 
-async function cudaDriver(): Promise<Driver<DeviceTensor, DeviceTensor, DevicePattern>> {
+export async function cudaDriver(): Promise<Driver<DeviceTensor, DeviceTensor, DevicePattern>> {
   // Loaded only when chosen, so that the CPU path never touches the native library.
   const { createCudaBackend } = await import("./cuda-backend");
   const backend: AttentionBackend<DeviceTensor, DeviceTensor, DevicePattern> = createCudaBackend();

@@ -1,5 +1,5 @@
-// bench/sparse.ts's command line, without a GPU: --help names every flag, a bad --layout or --warmup-ms is a
-// usage error (exit 2) before any GPU work.
+// bench/sparse.ts's command line, without a GPU: --help names every flag, a bad --layout, --patterns or
+// --warmup-ms is a usage error (exit 2) before any GPU work.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 
@@ -11,7 +11,18 @@ describe("bench/sparse.ts command line", () => {
     const r = run("--help");
     expect(r.exitCode).toBe(0);
     expect(r.stdout.toString()).toContain("--layout L");
+    expect(r.stdout.toString()).toContain("--patterns LIST");
+    expect(r.stdout.toString()).toContain("--pattern-dir D");
   });
+
+  for (const bad of ["randm", "random,selected", ","])
+    test(`--patterns ${bad} exits 2 with the kinds it takes and the usage`, () => {
+      const r = run("--patterns", bad);
+      expect(r.exitCode).toBe(2);
+      const err = r.stderr.toString();
+      expect(err).toContain(`--patterns takes a comma-separated list of random, workload; not "${bad}"`);
+      expect(err).toContain("Usage: bun bench/sparse.ts");
+    });
 
   test("a bad --layout exits 2 with the reason and the usage", () => {
     const r = run("--layout", "nhd");

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { buildDataset, classifyRow, loadInputs, type ResultFile, variantLabel, writeReport } from "../bench/report.ts";
+import { buildDataset, classifyRow, loadInputs, type ResultFile, sparsePoints, variantLabel, writeReport } from "../bench/report.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const FIX = join(ROOT, "test/fixtures");
@@ -152,6 +152,48 @@ describe("rows", () => {
     expect(buildDataset([a, b]).dense.map((r) => r.tflops)).toEqual([100]);
     expect(buildDataset([b, a]).dense.map((r) => r.tflops)).toEqual([100]);
     expect(buildDataset([a, b, c]).dense.map((r) => r.tflops)).toEqual([120]);
+  });
+});
+
+describe("sparse points on two kinds of pattern", () => {
+  // bench/sparse.ts --patterns random,workload and bench/peers_sparse.py on the same masks; rows that
+  // name no pattern (older files, the sweep) are random.
+  const base = { B: 1, H: 32, N: 16384, D: 128, dtype: "bf16", block: 128, select: 0.1 };
+  const ours = (pattern: string | undefined, ms: number, density: number) => ({ impl: "sparsed", op: "sparse", variant: "sparse_fwd_v", default: true, ...base, ...(pattern ? { pattern } : {}), density, ms_median: ms });
+  const flex = (pattern: string, ms: number, density: number) => ({ impl: "flex-sparse", ...base, pattern, density, ms_median: ms });
+  const dense = { impl: "sparsed", op: "dense", variant: "dense_fwd_v", ...base, ms_median: 6, tflops: 700 };
+  const file: ResultFile = { path: "s.json", gpu: "G", meta: {}, rows: [dense, ours(undefined, 0.76, 0.1016), ours("workload", 0.73, 0.1041), flex("workload", 1.2, 0.1041), flex("random", 1.15, 0.1016)] };
+
+  test("each kind is its own point, beside Flex on the same kind, random first", () => {
+    const pts = sparsePoints(buildDataset([file]));
+    expect(pts.map((p) => [p.ours.pattern, p.ours.ms, p.flex?.ms])).toEqual([
+      ["random", 0.76, 1.15],
+      ["workload", 0.73, 1.2],
+    ]);
+  });
+
+  test("the table gains a pattern column and says what the kinds are; the chart draws random only", () => {
+    const dir = freshDir();
+    const path = join(dir, "s.json");
+    writeFileSync(path, JSON.stringify({ gpu: "G", rows: file.rows }));
+    writeReport([path], dir);
+    const md = readFileSync(join(dir, "report.md"), "utf8");
+    expect(md).toContain("| D | N | block | select | pattern | density |");
+    expect(md).toMatch(/\| 0\.1 \| random \| 0\.1016 \|.*\| 1\.150 \| 1\.51x \| 0\.610 \| 80\.2% \|/);
+    expect(md).toMatch(/\| 0\.1 \| workload \| 0\.1041 \|.*\| 1\.200 \| 1\.64x \| 0\.625 \| 85\.6% \|/);
+    expect(md).toContain('"workload" is what our selection picks');
+    const svg = readFileSync(join(dir, "sparse-vs-select.svg"), "utf8");
+    expect(pointsOf(svg, "sparsed N=16k")).toEqual([{ x: 0.1016, y: 0.76 }]);
+    expect(pointsOf(svg, "flex-sparse N=16k")).toEqual([{ x: 0.1016, y: 1.15 }]);
+    expect(svg).toContain("random patterns;");
+  });
+
+  test("a file of one kind keeps the table as it was, without the column", () => {
+    const dir = freshDir();
+    const path = join(dir, "r.json");
+    writeFileSync(path, JSON.stringify({ gpu: "G", rows: [dense, ours(undefined, 0.76, 0.1016)] }));
+    writeReport([path], dir);
+    expect(readFileSync(join(dir, "report.md"), "utf8")).toContain("| D | N | block | select | density |");
   });
 });
 
