@@ -25,7 +25,6 @@ import { attentionFlops, neighbourOverlap, parseWarmupMs, randomPattern, randomT
 import { workloadPatterns, writePatternFiles } from "./workload-pattern";
 
 const PATTERN_KINDS = ["random", "workload"] as const;
-type PatternKind = (typeof PATTERN_KINDS)[number];
 
 const HELP = `Usage: bun bench/sparse.ts [flags]
   --n LIST         sequence lengths (default 16384,65536)
