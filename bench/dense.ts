@@ -8,7 +8,7 @@ import { deviceInfo, gpuUnavailableReason, synchronize } from "../src/device";
 import { DTYPE_CODE, type Dtype } from "../src/dtype";
 import { native } from "../src/native";
 import { DeviceTensor } from "../src/tensor";
-import { attentionFlops, parseWarmupMs, timeGpu, tflops, WARMUP_MS, warmupMsHelp } from "./measure";
+import { attentionFlops, parsePositiveInt, parsePositiveInts, parseWarmupMs, timeGpu, tflops, WARMUP_MS, warmupMsHelp } from "./measure";
 import { sweepMain } from "./sweep";
 
 const HELP = `Usage: bun run bench [flags]
@@ -26,14 +26,6 @@ Times our dense attention kernels (CUDA events, tinybench, median after warm-up)
   --sweep            the configuration sweep instead: every variant checked, then timed over a grid
                      (dense, sparse, select), JSON + CSV, optionally a tuning table; --sweep --help lists its flags
   -h, --help`;
-
-function ints(s: string, flag: string): number[] {
-  return s.split(",").map((x) => {
-    const n = Number(x);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: "${x}" is not a positive integer`);
-    return n;
-  });
-}
 
 async function main(): Promise<number> {
   if (process.argv.includes("--sweep")) return sweepMain(process.argv.slice(2));
@@ -67,9 +59,12 @@ async function main(): Promise<number> {
     console.error(`bench: --dtype must be bf16 or fp16`);
     return 2;
   }
-  let warmupMs: number;
+  let warmupMs: number, H: number, B: number, iterations: number, warmup: number, ds: number[], ns: number[];
   try {
     warmupMs = parseWarmupMs(values["warmup-ms"]);
+    [H, B, iterations, warmup] = (["heads", "batch", "iterations", "warmup"] as const).map((f) => parsePositiveInt(values[f], `--${f}`)) as [number, number, number, number];
+    ds = parsePositiveInts(values.d, "--d");
+    ns = parsePositiveInts(values.n, "--n");
   } catch (e) {
     console.error(`bench: ${(e as Error).message}\n${HELP}`);
     return 2;
@@ -79,25 +74,21 @@ async function main(): Promise<number> {
     console.error(`bench: needs a GPU: ${reason}`);
     return 1;
   }
-  const [H] = ints(values.heads, "--heads");
-  const [B] = ints(values.batch, "--batch");
-  const iterations = ints(values.iterations, "--iterations")[0]!;
-  const warmup = ints(values.warmup, "--warmup")[0]!;
   const info = deviceInfo();
   console.log(`bench: ${info.name} (${info.smCount} SMs), ${native().libraryPath}`);
   const rows: Record<string, unknown>[] = [];
-  for (const D of ints(values.d, "--d"))
-    for (const N of ints(values.n, "--n")) {
-      const shape = [B!, N, H!, D];
+  for (const D of ds)
+    for (const N of ns) {
+      const shape = [B, N, H, D];
       // Two input sets when one fits in L2 three times over, so consecutive launches miss the cache.
-      const setBytes = 4 * N * H! * D * 2 * B!;
+      const setBytes = 4 * N * H * D * 2 * B;
       const sets = setBytes < 3 * info.l2Bytes ? 2 : 1;
       const inputs = Array.from({ length: sets }, (_, i) => {
         const [q, k, v] = [0, 1, 2].map(() => DeviceTensor.empty(shape, dtype));
-        [q, k, v].forEach((t, j) => native().call("sparsed_fill_uniform", t!.ptr, BigInt(B! * N * H! * D), DTYPE_CODE[dtype], BigInt(1000 * i + j + 1), -1.5, 1.5, 0n));
-        return { q: q!, k: k!, v: v!, out: DeviceTensor.empty(shape, dtype), lse: DeviceTensor.empty([B!, H!, N], "f32") };
+        [q, k, v].forEach((t, j) => native().call("sparsed_fill_uniform", t!.ptr, BigInt(B * N * H * D), DTYPE_CODE[dtype], BigInt(1000 * i + j + 1), -1.5, 1.5, 0n));
+        return { q: q!, k: k!, v: v!, out: DeviceTensor.empty(shape, dtype), lse: DeviceTensor.empty([B, H, N], "f32") };
       });
-      const s = { batch: B!, nq: N, nk: N, hq: H!, hkv: H!, headDim: D, dtype };
+      const s = { batch: B, nq: N, nk: N, hq: H, hkv: H, headDim: D, dtype };
       const variants = values["all-variants"]
         ? native().manifest.variants.filter((e) => e.op === "dense_fwd" && e.headDim === D && e.dtype === dtype).map((e) => e.id)
         : [pickDenseVariant(s).id];
@@ -107,7 +98,7 @@ async function main(): Promise<number> {
           const x = inputs[turn++ % sets]!;
           dense(x.q, x.k, x.v, { out: x.out, lse: x.lse, variant });
         }, { iterations, warmup, warmupMs });
-        const row = { impl: `sparsed-${variant.slice(variant.lastIndexOf("_") + 1)}`, variant, B, H, N, D, dtype, ms_median: t.msMedian, ms_min: t.msMin, ms_max: t.msMax, tflops: tflops(attentionFlops(B!, H!, N, N, D), t.msMedian), samples: t.samples };
+        const row = { impl: `sparsed-${variant.slice(variant.lastIndexOf("_") + 1)}`, variant, B, H, N, D, dtype, ms_median: t.msMedian, ms_min: t.msMin, ms_max: t.msMax, tflops: tflops(attentionFlops(B, H, N, N, D), t.msMedian), samples: t.samples };
         rows.push(row);
         console.log(`  D=${D} N=${N} ${variant}: ${t.msMedian.toFixed(3)} ms, ${row.tflops.toFixed(1)} TFLOP/s`);
       }

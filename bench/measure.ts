@@ -32,6 +32,31 @@ export function parseWarmupMs(text: string): number {
   return n;
 }
 
+/** A comma-separated list of positive integers (--n 4096,16384), else an Error naming the flag. */
+export function parsePositiveInts(text: string, flag: string): number[] {
+  return text.split(",").map((x) => {
+    const n = Number(x);
+    if (x.trim() === "" || !Number.isInteger(n) || n < 1) throw new Error(`${flag}: "${x}" is not a positive integer`);
+    return n;
+  });
+}
+
+/** One positive integer (--heads 32), else an Error naming the flag. */
+export function parsePositiveInt(text: string, flag: string): number {
+  const xs = parsePositiveInts(text, flag);
+  if (xs.length !== 1) throw new Error(`${flag}: "${text}" is a list; it takes one positive integer`);
+  return xs[0]!;
+}
+
+/** A comma-separated list of keep ratios, each in (0, 1], else an Error naming the flag. */
+export function parseSelects(text: string, flag = "--select"): number[] {
+  return text.split(",").map((x) => {
+    const n = Number(x);
+    if (x.trim() === "" || !Number.isFinite(n) || n <= 0 || n > 1) throw new Error(`${flag}: "${x}" is not a keep ratio in (0, 1]`);
+    return n;
+  });
+}
+
 /** The events timeGpu records on the default stream: the library's, or a test's stand-in. */
 export interface EventClock {
   create(): bigint;

@@ -21,7 +21,7 @@ import { pickSparseVariant, sparse } from "../src/sparse";
 import { cudaDriver } from "../src/demo";
 import type { SparsePattern } from "../src/pattern";
 import { DeviceTensor } from "../src/tensor";
-import { attentionFlops, neighbourOverlap, parseWarmupMs, randomPattern, randomTwin, timeGpu, tflops, WARMUP_MS, warmupMsHelp } from "./measure";
+import { attentionFlops, neighbourOverlap, parsePositiveInt, parsePositiveInts, parseSelects, parseWarmupMs, randomPattern, randomTwin, timeGpu, tflops, WARMUP_MS, warmupMsHelp } from "./measure";
 import { workloadPatterns, writePatternFiles } from "./workload-pattern";
 
 const PATTERN_KINDS = ["random", "workload"] as const;
@@ -92,9 +92,15 @@ async function main(): Promise<number> {
     return 2;
   }
   const patternKinds = PATTERN_KINDS.filter((x) => kinds.includes(x));
-  let warmupMs: number;
+  let warmupMs: number, D: number, H: number, b: number, iterations: number, steps: number, ns: number[], selects: number[];
+  const skip = Number(values.skip), gen = values["gen-length"], genOverride = gen === undefined ? undefined : Number(gen);
   try {
     warmupMs = parseWarmupMs(values["warmup-ms"]);
+    [D, H, b, iterations, steps] = (["d", "heads", "block", "iterations", "steps"] as const).map((f) => parsePositiveInt(values[f], `--${f}`)) as [number, number, number, number, number];
+    ns = parsePositiveInts(values.n, "--n");
+    selects = parseSelects(values.select);
+    if (gen !== undefined && (gen.trim() === "" || !Number.isInteger(genOverride) || genOverride! < 0)) throw new Error(`--gen-length: "${gen}" is not a non-negative integer`);
+    if (values.skip.trim() === "" || !(skip >= 0 && skip < 1)) throw new Error(`--skip: "${values.skip}" is not a dense fraction in [0, 1)`);
   } catch (e) {
     console.error(`bench/sparse: ${(e as Error).message}\n${HELP}`);
     return 2;
@@ -104,14 +110,12 @@ async function main(): Promise<number> {
     console.error(`bench/sparse: needs a GPU: ${reason}`);
     return 1;
   }
-  const D = Number(values.d), H = Number(values.heads), b = Number(values.block), iterations = Number(values.iterations);
   const info = deviceInfo();
   console.log(`bench/sparse: ${info.name}, layout ${layout}`);
   const rows: Record<string, unknown>[] = [];
-  const selects = values.select.split(",").map(Number);
-  const genLength = (N: number) => (values["gen-length"] ? Number(values["gen-length"]) : Math.min(1024, Math.floor(N / 4)));
+  const genLength = (N: number) => genOverride ?? Math.min(1024, Math.floor(N / 4));
   const driver = patternKinds.includes("workload") ? await cudaDriver() : undefined;
-  for (const N of values.n.split(",").map(Number)) {
+  for (const N of ns) {
     // SparseD's own patterns first, on the workload's tensors, which are freed before the bench's.
     const chosen = new Map<number, SparsePattern>();
     if (driver) {
@@ -185,12 +189,11 @@ async function main(): Promise<number> {
         rows.push({ impl: "sparsed", op: "select", variant: "block-lse", default: true, N, D, H, block: b, select, ms_median: tsel.msMedian, vs_dense: tsel.msMedian / td.msMedian, dense_block_lse_ms: tz.msMedian, selection_pass_ms: m.msMedian });
         console.log(`  N=${N} select=${select} selection from block LSEs: pass ${m.msMedian.toFixed(3)} ms; with the dense call's extra ${(tz.msMedian - td.msMedian).toFixed(3)} ms = ${(tsel.msMedian / td.msMedian).toFixed(3)}x dense`);
       }
-      const steps = Number(values.steps);
-      const sw = switchStep(steps, Number(values.skip));
+      const sw = switchStep(steps, skip);
       const denseSteps = Math.min(steps, sw + 1); // t <= switchStep run dense (the switch step too, before selecting)
       const sparseSteps = steps - denseSteps;
       const loopMs = denseSteps * td.msMedian + (sparseSteps > 0 ? tsel.msMedian + sparseSteps * ts.msMedian : 0);
-      const sched = { impl: "sparsed", op: "schedule", N, D, H, block: b, select, steps, skip: Number(values.skip), select_path: blse ? "block-lse" : selectDefault, select_ms: tsel.msMedian, select_vs_dense: tsel.msMedian / td.msMedian, dense_steps: denseSteps, sparse_steps: sparseSteps, sparsed_ms: loopMs, all_dense_ms: steps * td.msMedian, speedup: (steps * td.msMedian) / loopMs };
+      const sched = { impl: "sparsed", op: "schedule", N, D, H, block: b, select, steps, skip, select_path: blse ? "block-lse" : selectDefault, select_ms: tsel.msMedian, select_vs_dense: tsel.msMedian / td.msMedian, dense_steps: denseSteps, sparse_steps: sparseSteps, sparsed_ms: loopMs, all_dense_ms: steps * td.msMedian, speedup: (steps * td.msMedian) / loopMs };
       rows.push(sched);
       console.log(`  N=${N} select=${select}: selection ${tsel.msMedian.toFixed(3)} ms = ${sched.select_vs_dense.toFixed(2)}x dense; ${steps}-step loop ${(loopMs / 1000).toFixed(2)} s vs all-dense ${((steps * td.msMedian) / 1000).toFixed(2)} s = ${sched.speedup.toFixed(2)}x`);
       pattern!.free();

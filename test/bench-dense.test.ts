@@ -1,5 +1,5 @@
 // bun run bench's command line (bench/dense.ts, and its --sweep), without a GPU: --help names the warm-up flags, and a
-// bad --warmup-ms is a usage error (exit 2) before any GPU work.
+// bad --warmup-ms or size is a usage error (exit 2) before any GPU work.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 
@@ -26,4 +26,16 @@ describe("bun run bench command line", () => {
     expect(sweep.stderr.toString()).toContain(`--warmup-ms: "1.5" is not a non-negative integer`);
     expect(sweep.stderr.toString()).toContain("Usage: bun run bench --sweep");
   });
+
+  for (const [args, reason] of [
+    [["--n", "4096,"], `--n: "" is not a positive integer`],
+    [["--d", "64.5"], `--d: "64.5" is not a positive integer`],
+    [["--batch", "1,2"], `--batch: "1,2" is a list; it takes one positive integer`],
+  ] as const)
+    test(`${args.join(" ")} exits 2 with the reason and the usage`, () => {
+      const r = run(...args);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr.toString()).toContain(reason);
+      expect(r.stderr.toString()).toContain("Usage: bun run bench [flags]");
+    });
 });
