@@ -41,20 +41,30 @@ export function parsePositiveInts(text: string, flag: string): number[] {
   });
 }
 
-/** One positive integer (--heads 32), else an Error naming the flag. */
-export function parsePositiveInt(text: string, flag: string): number {
-  const xs = parsePositiveInts(text, flag);
-  if (xs.length !== 1) throw new Error(`${flag}: "${text}" is a list; it takes one positive integer`);
+/** The one value of a flag that takes one, else an Error saying it was given a list. */
+function single(xs: number[], text: string, flag: string, what: string): number {
+  if (xs.length !== 1) throw new Error(`${flag}: "${text}" is a list; it takes one ${what}`);
   return xs[0]!;
 }
 
-/** A comma-separated list of keep ratios, each in (0, 1], else an Error naming the flag. */
-export function parseSelects(text: string, flag = "--select"): number[] {
+/** One positive integer (--heads 32), else an Error naming the flag. */
+export function parsePositiveInt(text: string, flag: string): number {
+  return single(parsePositiveInts(text, flag), text, flag, "positive integer");
+}
+
+/** A comma-separated list of numbers (--select 0.3,0.1), else an Error naming the flag; the ranges are the
+ *  library's to check (validateSchedule). */
+export function parseNumbers(text: string, flag: string): number[] {
   return text.split(",").map((x) => {
     const n = Number(x);
-    if (x.trim() === "" || !Number.isFinite(n) || n <= 0 || n > 1) throw new Error(`${flag}: "${x}" is not a keep ratio in (0, 1]`);
+    if (x.trim() === "" || !Number.isFinite(n)) throw new Error(`${flag}: "${x}" is not a number`);
     return n;
   });
+}
+
+/** One number (--skip 0.2), else an Error naming the flag. */
+export function parseNumber(text: string, flag: string): number {
+  return single(parseNumbers(text, flag), text, flag, "number");
 }
 
 /** The events timeGpu records on the default stream: the library's, or a test's stand-in. */

@@ -15,13 +15,13 @@ import { DevicePattern } from "../src/device-pattern";
 import { deviceInfo, gpuUnavailableReason, synchronize } from "../src/device";
 import { DTYPE_CODE } from "../src/dtype";
 import { native } from "../src/native";
-import { switchStep } from "../src/schedule";
+import { switchStep, validateSchedule } from "../src/schedule";
 import { pickSelectVariant, selectBlocks } from "../src/select";
 import { pickSparseVariant, sparse } from "../src/sparse";
 import { cudaDriver } from "../src/demo";
 import type { SparsePattern } from "../src/pattern";
 import { DeviceTensor } from "../src/tensor";
-import { attentionFlops, neighbourOverlap, parsePositiveInt, parsePositiveInts, parseSelects, parseWarmupMs, randomPattern, randomTwin, timeGpu, tflops, WARMUP_MS, warmupMsHelp } from "./measure";
+import { attentionFlops, neighbourOverlap, parsePositiveInt, parseNumber, parseNumbers, parsePositiveInts, parseWarmupMs, randomPattern, randomTwin, timeGpu, tflops, WARMUP_MS, warmupMsHelp } from "./measure";
 import { workloadPatterns, writePatternFiles } from "./workload-pattern";
 
 const PATTERN_KINDS = ["random", "workload"] as const;
@@ -41,7 +41,7 @@ const HELP = `Usage: bun bench/sparse.ts [flags]
   --gen-length N   G for the selection (default min(1024, N/4): a long-context answer; N/4 stresses
                    the generation part, which costs the selection one more pass over its keys)
   --steps N        schedule length for the projected SparseD loop (default 1024)
-  --skip X         schedule skip (default 0.2)
+  --skip X         schedule skip, in [0, 1) (default 0.2)
   --iterations N   timed samples (default 20)
   --warmup-ms MS   ${warmupMsHelp(19)}
   --layout L       memory order of q, k, v, out: bnhd ([B, N, H, D], the library's native order; default)
@@ -92,15 +92,17 @@ async function main(): Promise<number> {
     return 2;
   }
   const patternKinds = PATTERN_KINDS.filter((x) => kinds.includes(x));
-  let warmupMs: number, D: number, H: number, b: number, iterations: number, steps: number, ns: number[], selects: number[];
-  const skip = Number(values.skip), gen = values["gen-length"], genOverride = gen === undefined ? undefined : Number(gen);
+  let warmupMs: number, D: number, H: number, b: number, iterations: number, steps: number, skip: number, ns: number[], selects: number[];
+  let genOverride: number | undefined;
   try {
     warmupMs = parseWarmupMs(values["warmup-ms"]);
     [D, H, b, iterations, steps] = (["d", "heads", "block", "iterations", "steps"] as const).map((f) => parsePositiveInt(values[f], `--${f}`)) as [number, number, number, number, number];
     ns = parsePositiveInts(values.n, "--n");
-    selects = parseSelects(values.select);
-    if (gen !== undefined && (gen.trim() === "" || !Number.isInteger(genOverride) || genOverride! < 0)) throw new Error(`--gen-length: "${gen}" is not a non-negative integer`);
-    if (values.skip.trim() === "" || !(skip >= 0 && skip < 1)) throw new Error(`--skip: "${values.skip}" is not a dense fraction in [0, 1)`);
+    selects = parseNumbers(values.select, "--select");
+    skip = parseNumber(values.skip, "--skip");
+    genOverride = values["gen-length"] === undefined ? undefined : parseNumber(values["gen-length"], "--gen-length");
+    // The schedule's own checks (steps, skip, block size, select, G), as the runtime makes them.
+    for (const select of selects) validateSchedule({ steps, skip, select, blockSize: b, genLength: genOverride ?? 0 });
   } catch (e) {
     console.error(`bench/sparse: ${(e as Error).message}\n${HELP}`);
     return 2;

@@ -2,6 +2,7 @@
 // bad --warmup-ms or size is a usage error (exit 2) before any GPU work.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { expectUsageError } from "./support/cli";
 
 const root = join(import.meta.dir, "..");
 const run = (...args: string[]) => Bun.spawnSync(["bun", "bench/dense.ts", ...args], { cwd: root });
@@ -17,14 +18,8 @@ describe("bun run bench command line", () => {
   });
 
   test("a bad --warmup-ms exits 2 with the reason and the usage", () => {
-    const dense = run("--warmup-ms", "x");
-    expect(dense.exitCode).toBe(2);
-    expect(dense.stderr.toString()).toContain(`--warmup-ms: "x" is not a non-negative integer`);
-    expect(dense.stderr.toString()).toContain("Usage: bun run bench [flags]");
-    const sweep = run("--sweep", "--warmup-ms=1.5");
-    expect(sweep.exitCode).toBe(2);
-    expect(sweep.stderr.toString()).toContain(`--warmup-ms: "1.5" is not a non-negative integer`);
-    expect(sweep.stderr.toString()).toContain("Usage: bun run bench --sweep");
+    expectUsageError(run("--warmup-ms", "x"), `--warmup-ms: "x" is not a non-negative integer`, "Usage: bun run bench [flags]");
+    expectUsageError(run("--sweep", "--warmup-ms=1.5"), `--warmup-ms: "1.5" is not a non-negative integer`, "Usage: bun run bench --sweep");
   });
 
   for (const [args, reason] of [
@@ -33,9 +28,6 @@ describe("bun run bench command line", () => {
     [["--batch", "1,2"], `--batch: "1,2" is a list; it takes one positive integer`],
   ] as const)
     test(`${args.join(" ")} exits 2 with the reason and the usage`, () => {
-      const r = run(...args);
-      expect(r.exitCode).toBe(2);
-      expect(r.stderr.toString()).toContain(reason);
-      expect(r.stderr.toString()).toContain("Usage: bun run bench [flags]");
+      expectUsageError(run(...args), reason, "Usage: bun run bench [flags]");
     });
 });
